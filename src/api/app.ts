@@ -1,0 +1,72 @@
+import Fastify, {
+  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { ApiError, faultBody } from '../common/errors.js';
+import { loadBalancerRoutes } from './resources/load-balancers.js';
+import { versionRoutes } from './resources/versions.js';
+import type { ApiServices } from './services.js';
+
+/**
+ * Map every spelling Octavia accepts onto one route table: `/v2.0` is `/v2`, LBaaS resources may be
+ * addressed without `/lbaas`, and a `.json` suffix is allowed.
+ */
+export function canonicalPath(url: string): string {
+  const q = url.indexOf('?');
+  let path = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q);
+  path = path.replace(/^\/v2\.0(?=\/|$)/, '/v2');
+  path = path.replace(/\.json$/, '');
+  if (/^\/v2\/(?!lbaas\/|octavia\/|lbaas$|octavia$)[a-z_]+/.test(path)) path = path.replace(/^\/v2\//, '/v2/lbaas/');
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  return path + query;
+}
+
+/** Modules that each register the routes of one resource. */
+type RouteModule = (app: FastifyInstance, services: ApiServices) => Promise<void>;
+const ROUTE_MODULES: RouteModule[] = [loadBalancerRoutes];
+
+/** Build the Octavia v2 API server (not yet listening). */
+export async function buildApi(services: ApiServices): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.log.child({ component: 'api' }) as FastifyBaseLogger,
+    // Request start/end lines would cost more than the requests themselves; errors are logged below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: services.config.api.bodyLimit,
+    rewriteUrl: (req) => canonicalPath(req.url ?? '/'),
+    genReqId: () => `req-${randomUUID()}`,
+    trustProxy: false,
+  });
+
+  // Every body is read as JSON, whatever its content type, with Octavia's fault for invalid JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new ApiError(400, 'Request is not in valid JSON format'), undefined);
+    }
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-openstack-request-id', req.id);
+  });
+
+  app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
+    if (error instanceof ApiError) return reply.code(error.statusCode).send(faultBody(error.statusCode, error.message));
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.code(413).send(faultBody(413, 'Request Entity Too Large'));
+    if (status >= 400 && status < 500) return reply.code(status).send(faultBody(status, error.message));
+    req.log.error({ err: error, url: req.url, method: req.method }, 'unhandled error');
+    return reply.code(500).send(faultBody(500, 'Internal Server Error'));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(faultBody(404, `The resource could not be found.`));
+  });
+
+  await versionRoutes(app);
+  for (const register of ROUTE_MODULES) await register(app, services);
+  return app;
+}

@@ -1,0 +1,111 @@
+import type { FastifyRequest } from 'fastify';
+import type { SelectQueryBuilder } from 'kysely';
+import { badRequest, notFound } from '../common/errors.js';
+import type { Database } from '../db/schema.js';
+import { applyListParams, pageLinks, parseListParams, selectFields, type ListSpec, type Query } from './listing.js';
+import type { ApiServices } from './services.js';
+
+/**
+ * What the generic list and show handlers need to know about a resource: its table, its wrapper keys,
+ * its label in "X not found." and how rows become API objects (in batches, so a list costs a few queries).
+ */
+export interface ResourceDef<T extends keyof Database> {
+  table: T;
+  singular: string;
+  plural: string;
+  label: string;
+  list: ListSpec;
+  serialize(rows: Array<Database[T]>, services: ApiServices): Promise<Array<Record<string, unknown>>>;
+}
+
+/** The request's URL without its query string, as an absolute URL for page links. */
+export function baseUrl(req: FastifyRequest): string {
+  const path = req.url.split('?')[0]!;
+  return `${req.protocol}://${req.host}${path}`;
+}
+
+/** GET on a collection: filters, sort, paging, fields, and the `<plural>_links` list. */
+export async function listResource<T extends keyof Database>(
+  req: FastifyRequest,
+  def: ResourceDef<T>,
+  services: ApiServices,
+  scope?: (q: SelectQueryBuilder<Database, T, Database[T]>) => SelectQueryBuilder<Database, T, Database[T]>,
+): Promise<Record<string, unknown>> {
+  const query = req.query as Query;
+  const params = parseListParams(query, def.list, services.config.api.paginationMaxLimit);
+  const kysely = services.db.kysely;
+  let markerRow: Record<string, unknown> | undefined;
+  if (params.marker !== undefined) {
+    markerRow = (await kysely
+      .selectFrom(def.table as keyof Database)
+      .selectAll()
+      .where('id' as never, '=', params.marker as never)
+      .executeTakeFirst()) as Record<string, unknown> | undefined;
+    if (!markerRow) throw badMarker(params.marker);
+  }
+  let q = kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<Database, T, Database[T]>;
+  if (scope) q = scope(q);
+  q = applyListParams(q, def.table, params, markerRow, def.list);
+  const rows = (await q.execute()) as Array<Database[T]>;
+  if (params.pageReverse) rows.reverse();
+  const items = await def.serialize(rows, services);
+  const ids = rows.map((r) => (r as { id: string }).id);
+  return {
+    [def.plural]: items.map((item) => selectFields(item, params.fields)),
+    [`${def.plural}_links`]: pageLinks(baseUrl(req), params, ids),
+  };
+}
+
+function badMarker(marker: string) {
+  return badRequest(`Invalid input for field/attribute marker. Value: '${marker}'. The marker is not valid`);
+}
+
+/** Read one row by id or answer Octavia's 404 "<Label> <id> not found.". */
+export async function findOrFail<T extends keyof Database>(def: Pick<ResourceDef<T>, 'table' | 'label'>, services: ApiServices, id: string): Promise<Database[T]> {
+  const row = await services.db.kysely
+    .selectFrom(def.table as keyof Database)
+    .selectAll()
+    .where('id' as never, '=', id as never)
+    .executeTakeFirst();
+  if (!row) throw notFound(`${def.label} ${id} not found.`);
+  return row as unknown as Database[T];
+}
+
+/** GET on one object, with `fields` honoured. */
+export async function showResource<T extends keyof Database>(
+  req: FastifyRequest,
+  def: ResourceDef<T>,
+  services: ApiServices,
+  id: string,
+): Promise<Record<string, unknown>> {
+  const row = await findOrFail(def, services, id);
+  const [item] = await def.serialize([row], services);
+  const fields = parseListParams({ fields: (req.query as Query).fields }, { columns: {} }, 1).fields;
+  return { [def.singular]: selectFields(item!, fields) };
+}
+
+/** Tags of many resources at once. */
+export async function loadTags(services: ApiServices, ids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (ids.length === 0) return out;
+  const rows = await services.db.kysely.selectFrom('tag').select(['resource_id', 'tag']).where('resource_id', 'in', ids).execute();
+  for (const r of rows) {
+    const list = out.get(r.resource_id) ?? [];
+    list.push(r.tag);
+    out.set(r.resource_id, list);
+  }
+  return out;
+}
+
+/** Group `{id}` references by a foreign key, for the `listeners: [{id}]`-style fields. */
+export function groupIds<R extends { id: string }>(rows: R[], key: keyof R): Map<string, Array<{ id: string }>> {
+  const out = new Map<string, Array<{ id: string }>>();
+  for (const r of rows) {
+    const k = r[key] as unknown as string | null;
+    if (k === null || k === undefined) continue;
+    const list = out.get(k) ?? [];
+    list.push({ id: r.id });
+    out.set(k, list);
+  }
+  return out;
+}

@@ -1,0 +1,12 @@
+import type { TaviaConfig } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { Drivers } from '../controller/drivers.js';
+import type { Db } from '../db/database.js';
+
+/** What every API module needs, handed to each Fastify plugin. */
+export interface ApiServices {
+  db: Db;
+  config: TaviaConfig;
+  drivers: Drivers;
+  log: Logger;
+}

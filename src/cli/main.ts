@@ -1,0 +1,74 @@
+import { Command } from 'commander';
+import { loadConfig, useNoopDrivers, type TaviaConfig } from '../common/config.js';
+import { migrateToLatest, openDatabase } from '../db/database.js';
+import { startNode, type NodeRoles } from '../service/node.js';
+
+/** Options every service command shares. */
+interface ServiceOptions {
+  config?: string;
+  dataDir?: string;
+  host?: string;
+  port?: string;
+  databaseUrl?: string;
+  noop?: boolean;
+}
+
+function configFrom(opts: ServiceOptions): TaviaConfig {
+  const config = loadConfig({ configPath: opts.config });
+  if (opts.dataDir) config.dataDir = opts.dataDir;
+  if (opts.host) config.api.host = opts.host;
+  if (opts.port) config.api.port = Number(opts.port);
+  if (opts.databaseUrl) config.database.url = opts.databaseUrl;
+  if (opts.noop) useNoopDrivers(config);
+  return config;
+}
+
+function serviceCommand(program: Command, name: string, description: string, roles: NodeRoles): void {
+  program
+    .command(name)
+    .description(description)
+    .option('-c, --config <file>', 'YAML configuration file (or TAVIA_CONFIG)')
+    .option('--data-dir <dir>', 'where the service keeps its data (default ./data, or TAVIA_DATA_DIR)')
+    .option('--host <address>', 'API listen address (default 127.0.0.1)')
+    .option('--port <port>', 'API listen port (default 9876)')
+    .option('--database-url <url>', 'sqlite:FILE or postgres://... (default sqlite:tavia.db in the data dir)')
+    .option('--noop', 'run with the no-op compute, network and amphora drivers (as Octavia functional tests do)')
+    .action(async (opts: ServiceOptions) => {
+      const node = await startNode(configFrom(opts), roles);
+      const shutdown = (signal: string) => {
+        node.log.info({ signal }, 'stopping');
+        node.stop().then(
+          () => process.exit(0),
+          (err) => {
+            node.log.error({ err }, 'unclean stop');
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+}
+
+const program = new Command();
+program.name('tavia').description('Tavia: load balancing as a service, speaking the OpenStack Octavia v2 API');
+serviceCommand(program, 'up', 'run the all-in-one service: API, controller worker (foreground)', { api: true, worker: true });
+serviceCommand(program, 'api', 'run only the Octavia v2 API', { api: true, worker: false });
+serviceCommand(program, 'worker', 'run only the controller worker', { api: false, worker: true });
+program
+  .command('migrate')
+  .description('bring the database schema up to date and exit')
+  .option('-c, --config <file>', 'YAML configuration file')
+  .option('--data-dir <dir>', 'data directory')
+  .option('--database-url <url>', 'database URL')
+  .action(async (opts: ServiceOptions) => {
+    const config = configFrom(opts);
+    const db = openDatabase(config.database.url, config.dataDir);
+    await migrateToLatest(db);
+    await db.close();
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

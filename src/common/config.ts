@@ -1,0 +1,122 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+/** The typed configuration of every Tavia process. Sources, later wins: defaults, YAML file, environment. */
+export interface TaviaConfig {
+  /** Where the service keeps everything it writes (SQLite database, logs, later certificates). */
+  dataDir: string;
+  /** This node's name; a worker reclaims the jobs its own earlier incarnation held. */
+  nodeId: string;
+  logLevel: string;
+  api: {
+    host: string;
+    port: number;
+    /** Octavia's pagination_max_limit: default and cap of `limit`. */
+    paginationMaxLimit: number;
+    /** Largest accepted request body, bytes. */
+    bodyLimit: number;
+  };
+  database: {
+    /** `sqlite:PATH` (relative to dataDir), `sqlite::memory:` or a `postgres://` URL. */
+    url: string;
+  };
+  drivers: {
+    compute: string;
+    network: string;
+    amphora: string;
+  };
+  worker: {
+    /** Jobs one worker runs at once. */
+    concurrency: number;
+    /** How often an idle worker looks for jobs queued by other nodes. */
+    pollIntervalMs: number;
+    /** How long a claimed job stays ours without a renewal; a crashed node's jobs are taken over after it. */
+    leaseMs: number;
+  };
+  quotas: {
+    loadbalancer: number;
+    listener: number;
+    pool: number;
+    healthmonitor: number;
+    member: number;
+    l7policy: number;
+    l7rule: number;
+  };
+}
+
+export const DEFAULT_CONFIG: TaviaConfig = {
+  dataDir: './data',
+  nodeId: hostname(),
+  logLevel: 'info',
+  api: { host: '127.0.0.1', port: 9876, paginationMaxLimit: 1000, bodyLimit: 1024 * 1024 },
+  database: { url: 'sqlite:tavia.db' },
+  drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
+  worker: { concurrency: 8, pollIntervalMs: 250, leaseMs: 15000 },
+  quotas: { loadbalancer: -1, listener: -1, pool: -1, healthmonitor: -1, member: -1, l7policy: -1, l7rule: -1 },
+};
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables and the config path they override. */
+const ENV_KEYS: Array<[string, string[], 'string' | 'number']> = [
+  ['TAVIA_DATA_DIR', ['dataDir'], 'string'],
+  ['TAVIA_NODE_ID', ['nodeId'], 'string'],
+  ['TAVIA_LOG_LEVEL', ['logLevel'], 'string'],
+  ['TAVIA_API_HOST', ['api', 'host'], 'string'],
+  ['TAVIA_API_PORT', ['api', 'port'], 'number'],
+  ['TAVIA_DATABASE_URL', ['database', 'url'], 'string'],
+  ['TAVIA_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'number'],
+];
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function merge<T>(base: T, override: unknown): T {
+  if (!isPlainObject(override) || !isPlainObject(base)) return base;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!(camel in out)) throw new Error(`unknown configuration key: ${key}`);
+    out[camel] = isPlainObject(out[camel]) ? merge(out[camel], value) : value;
+  }
+  return out as T;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[path[path.length - 1]!] = value;
+}
+
+/**
+ * Load the configuration: defaults, then the YAML file named by `configPath` or TAVIA_CONFIG
+ * (snake_case or camelCase keys), then TAVIA_* variables. TAVIA_NOOP=1 selects the noop drivers.
+ */
+export function loadConfig(opts: { configPath?: string; env?: Env; overrides?: unknown } = {}): TaviaConfig {
+  const env = opts.env ?? process.env;
+  let config = structuredClone(DEFAULT_CONFIG);
+  const path = opts.configPath ?? env.TAVIA_CONFIG;
+  if (path) {
+    if (!existsSync(path)) throw new Error(`configuration file not found: ${path}`);
+    config = merge(config, parseYaml(readFileSync(path, 'utf8')) ?? {});
+  }
+  for (const [name, keyPath, kind] of ENV_KEYS) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = kind === 'number' ? Number(raw) : raw;
+    if (kind === 'number' && !Number.isFinite(value)) throw new Error(`${name} must be a number`);
+    setPath(config as unknown as Record<string, unknown>, keyPath, value);
+  }
+  if (env.TAVIA_NOOP === '1' || env.TAVIA_NOOP === 'true') useNoopDrivers(config);
+  config = merge(config, opts.overrides ?? {});
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+/** Octavia's functional-test mode: every driver is a no-op. */
+export function useNoopDrivers(config: TaviaConfig): void {
+  config.drivers = { compute: 'noop', network: 'noop', amphora: 'noop' };
+}

@@ -1,0 +1,102 @@
+import type { Logger } from '../../common/logger.js';
+import type { Db } from '../../db/database.js';
+import type { Drivers } from '../drivers.js';
+import { claimJob, jobSignal, releaseOwnJobs, renewLease, type ClaimedJob } from '../jobs/job-queue.js';
+import { FLOWS } from './flows/index.js';
+import { runJob } from './runner.js';
+
+export interface WorkerOptions {
+  nodeId: string;
+  concurrency: number;
+  pollIntervalMs: number;
+  leaseMs: number;
+}
+
+/**
+ * The controller worker: claims jobs from the database and runs their flows, up to `concurrency` at
+ * once. Woken at once by jobs queued in this process, and by a poll for jobs other nodes queued.
+ */
+export class Worker {
+  private running = new Map<number, Promise<void>>();
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private readonly onQueued = () => void this.pump();
+
+  constructor(
+    private readonly db: Db,
+    private readonly drivers: Drivers,
+    private readonly options: WorkerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const resumed = await releaseOwnJobs(this.db, this.options.nodeId);
+    if (resumed > 0) this.log.info({ jobs: resumed }, 'resuming jobs left running by this node');
+    jobSignal.on('queued', this.onQueued);
+    this.timer = setInterval(() => void this.pump(), this.options.pollIntervalMs);
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1000, this.options.leaseMs / 3));
+    void this.pump();
+  }
+
+  /** Stop claiming, then wait for the flows under way (they are resumable, so a deadline is safe). */
+  async stop(timeoutMs = 10000): Promise<void> {
+    this.stopping = true;
+    jobSignal.off('queued', this.onQueued);
+    clearInterval(this.timer);
+    const all = Promise.allSettled([...this.running.values()]);
+    await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    clearInterval(this.leaseTimer);
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        while (!this.stopping && this.running.size < this.options.concurrency) {
+          const job = await claimJob(this.db, this.options.nodeId, this.options.leaseMs);
+          if (!job) break;
+          this.launch(job);
+        }
+      } while (this.pumpAgain && !this.stopping);
+    } catch (err) {
+      this.log.error({ err }, 'claiming a job failed');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(job: ClaimedJob): void {
+    const flow = FLOWS[job.flow];
+    const run = (async () => {
+      if (!flow) {
+        this.log.error({ job: job.id, flow: job.flow }, 'unknown flow; job left for a node that knows it');
+        return;
+      }
+      await runJob(this.db, this.drivers, flow, job, this.log);
+    })().finally(() => {
+      this.running.delete(job.id);
+      if (!this.stopping) void this.pump();
+    });
+    this.running.set(job.id, run);
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const id of this.running.keys()) {
+      await renewLease(this.db, id, this.options.nodeId, this.options.leaseMs).catch((err) =>
+        this.log.warn({ err, job: id }, 'lease renewal failed'),
+      );
+    }
+  }
+}

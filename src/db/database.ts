@@ -1,0 +1,88 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+  type SqliteDatabase as SqliteDatabaseLike,
+} from 'kysely';
+import pg from 'pg';
+import * as initial from './migrations/0001-initial.js';
+import type { Database } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** An open database: the query builder, which dialect is behind it, and how to close it. */
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: DialectName;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns int8 (count(*), bigint columns) as strings by default; every value we keep fits a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * Open the database named by `url`: `sqlite:PATH` (relative paths land in `dataDir`), `sqlite::memory:`,
+ * or `postgres://...`.
+ */
+export function openDatabase(url: string, dataDir: string): Db {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+  }
+  if (!url.startsWith('sqlite:')) throw new Error(`unsupported database url: ${url}`);
+  const target = url.slice('sqlite:'.length);
+  let file = ':memory:';
+  if (target !== ':memory:') {
+    file = isAbsolute(target) ? target : join(dataDir, target);
+    mkdirSync(dirname(file), { recursive: true });
+  }
+  const sqlite = new SqliteDatabase(file);
+  // WAL lets readers run beside the one writer; the busy timeout lets several processes share the file.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withBooleanParameters(sqlite) }) });
+  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/** SQLite has no boolean type and better-sqlite3 refuses JS booleans: bind them as 1 and 0. */
+function withBooleanParameters(sqlite: SqliteDatabase.Database): SqliteDatabaseLike {
+  const convert = (params: readonly unknown[]) => params.map((p) => (p === true ? 1 : p === false ? 0 : p));
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      const statement = sqlite.prepare(text);
+      return {
+        reader: statement.reader,
+        all: (params: readonly unknown[]) => statement.all(convert(params)),
+        run: (params: readonly unknown[]) => statement.run(convert(params)),
+        iterate: (params: readonly unknown[]) => statement.iterate(convert(params)),
+      };
+    },
+  };
+}
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return MIGRATIONS;
+  }
+}
+
+/** Bring the schema up to date; safe to call from several nodes at once (the migrator takes a lock). */
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db: db.kysely, provider: new StaticMigrationProvider() });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}

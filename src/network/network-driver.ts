@@ -1,0 +1,25 @@
+/** How the control plane gets addresses for VIPs. Implementations live in one folder each (noop/, ...). */
+
+export interface VipRequest {
+  loadBalancerId: string;
+  projectId: string;
+  subnetId?: string;
+  networkId?: string;
+  portId?: string;
+  address?: string;
+}
+
+export interface Vip {
+  address: string;
+  portId: string;
+  subnetId: string | null;
+  networkId: string | null;
+}
+
+export interface NetworkDriver {
+  readonly name: string;
+  /** Reserve a VIP port; throws an ApiError (400) for an unknown subnet, network or port. */
+  allocateVip(request: VipRequest): Promise<Vip>;
+  /** Release the VIP port of a deleted load balancer; idempotent. */
+  deallocateVip(loadBalancerId: string, vip: Vip): Promise<void>;
+}

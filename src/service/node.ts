@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../api/app.js';
+import type { TaviaConfig } from '../common/config.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { createDrivers } from '../controller/drivers.js';
+import { Worker } from '../controller/worker/worker.js';
+import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+
+/** Which parts of the control plane a process runs. `tavia up` runs them all. */
+export interface NodeRoles {
+  api: boolean;
+  worker: boolean;
+}
+
+/** A running Tavia node: its parts, its listening address, and a clean stop. */
+export interface TaviaNode {
+  db: Db;
+  api?: FastifyInstance;
+  worker?: Worker;
+  /** `http://host:port` of the API, when this node serves it. */
+  url?: string;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Open the database, bring its schema up to date and start the requested parts. */
+export async function startNode(config: TaviaConfig, roles: NodeRoles, log = createLogger(config.logLevel)): Promise<TaviaNode> {
+  const db = openDatabase(config.database.url, config.dataDir);
+  await migrateToLatest(db);
+  const drivers = createDrivers(config);
+  log.info({ database: db.dialect, drivers: config.drivers, dataDir: config.dataDir }, 'starting tavia');
+
+  let worker: Worker | undefined;
+  if (roles.worker) {
+    worker = new Worker(db, drivers, { nodeId: config.nodeId, ...config.worker }, log.child({ component: 'worker' }));
+    await worker.start();
+  }
+  let api: FastifyInstance | undefined;
+  let url: string | undefined;
+  if (roles.api) {
+    api = await buildApi({ db, config, drivers, log });
+    await api.listen({ host: config.api.host, port: config.api.port });
+    const address = api.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.api.port;
+    url = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${port}`;
+    log.info({ url }, 'Octavia v2 API listening');
+  }
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await api?.close();
+      await worker?.stop();
+      await db.close();
+      log.info('tavia stopped');
+    })());
+  return { db, api, worker, url, log, stop };
+}
