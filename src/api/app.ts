@@ -3,6 +3,17 @@ import Fastify, {
 import { randomUUID } from 'node:crypto';
 import { ApiError, faultBody } from '../common/errors.js';
 import { loadBalancerRoutes } from './resources/load-balancers.js';
+import { listenerRoutes } from './resources/listeners.js';
+import { poolRoutes } from './resources/pools.js';
+import { memberRoutes } from './resources/members.js';
+import { healthMonitorRoutes } from './resources/health-monitors.js';
+import { l7PolicyRoutes } from './resources/l7policies.js';
+import { l7RuleRoutes } from './resources/l7rules.js';
+import { amphoraRoutes } from './resources/amphorae.js';
+import { providerRoutes } from './resources/providers.js';
+import { flavorRoutes } from './resources/flavors.js';
+import { availabilityZoneRoutes } from './resources/availability-zones.js';
+import { quotaRoutes } from './resources/quotas.js';
 import { versionRoutes } from './resources/versions.js';
 import type { ApiServices } from './services.js';
 
@@ -23,7 +34,20 @@ export function canonicalPath(url: string): string {
 
 /** Modules that each register the routes of one resource. */
 type RouteModule = (app: FastifyInstance, services: ApiServices) => Promise<void>;
-const ROUTE_MODULES: RouteModule[] = [loadBalancerRoutes];
+const ROUTE_MODULES: RouteModule[] = [
+  loadBalancerRoutes,
+  listenerRoutes,
+  poolRoutes,
+  memberRoutes,
+  healthMonitorRoutes,
+  l7PolicyRoutes,
+  l7RuleRoutes,
+  amphoraRoutes,
+  providerRoutes,
+  flavorRoutes,
+  availabilityZoneRoutes,
+  quotaRoutes,
+];
 
 /** Build the Octavia v2 API server (not yet listening). */
 export async function buildApi(services: ApiServices): Promise<FastifyInstance> {
