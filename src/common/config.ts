@@ -34,6 +34,8 @@ export interface TaviaConfig {
     pollIntervalMs: number;
     /** How long a claimed job stays ours without a renewal; a crashed node's jobs are taken over after it. */
     leaseMs: number;
+    /** A pause before every flow step; 0 in service. Tests raise it to kill a node in the middle of a flow. */
+    stepDelayMs: number;
   };
   quotas: {
     loadbalancer: number;
@@ -53,7 +55,7 @@ export const DEFAULT_CONFIG: TaviaConfig = {
   api: { host: '127.0.0.1', port: 9876, paginationMaxLimit: 1000, bodyLimit: 1024 * 1024 },
   database: { url: 'sqlite:tavia.db' },
   drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
-  worker: { concurrency: 8, pollIntervalMs: 250, leaseMs: 15000 },
+  worker: { concurrency: 8, pollIntervalMs: 250, leaseMs: 15000, stepDelayMs: 0 },
   quotas: { loadbalancer: -1, listener: -1, pool: -1, healthmonitor: -1, member: -1, l7policy: -1, l7rule: -1 },
 };
 
@@ -68,6 +70,7 @@ const ENV_KEYS: Array<[string, string[], 'string' | 'number']> = [
   ['TAVIA_API_PORT', ['api', 'port'], 'number'],
   ['TAVIA_DATABASE_URL', ['database', 'url'], 'string'],
   ['TAVIA_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'number'],
+  ['TAVIA_WORKER_STEP_DELAY_MS', ['worker', 'stepDelayMs'], 'number'],
 ];
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

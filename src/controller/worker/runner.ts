@@ -13,13 +13,21 @@ export const MAX_ATTEMPTS = 5;
  * On a failure the finished steps are reverted newest first and the flow's failure path writes the
  * final statuses: nothing is left PENDING_*.
  */
-export async function runJob(db: Db, drivers: Drivers, flow: Flow, job: ClaimedJob, log: Logger): Promise<boolean> {
+export async function runJob(
+  db: Db,
+  drivers: Drivers,
+  flow: Flow,
+  job: ClaimedJob,
+  log: Logger,
+  stepDelayMs = 0,
+): Promise<boolean> {
   const ctx: FlowContext = { db, drivers, job, payload: job.payload, log: log.child({ job: job.id, flow: flow.name }) };
   let step = job.step;
   try {
     if (job.attempts > MAX_ATTEMPTS) throw new Error(`job claimed ${job.attempts} times without finishing`);
     for (; step < flow.steps.length; step++) {
       const current = flow.steps[step]!;
+      if (stepDelayMs > 0) await new Promise((r) => setTimeout(r, stepDelayMs));
       ctx.log.debug({ step: current.name }, 'running step');
       await current.run(ctx);
       await saveProgress(db, job.id, step + 1, ctx.payload);

@@ -10,6 +10,7 @@ export interface WorkerOptions {
   concurrency: number;
   pollIntervalMs: number;
   leaseMs: number;
+  stepDelayMs: number;
 }
 
 /**
@@ -84,7 +85,7 @@ export class Worker {
         this.log.error({ job: job.id, flow: job.flow }, 'unknown flow; job left for a node that knows it');
         return;
       }
-      await runJob(this.db, this.drivers, flow, job, this.log);
+      await runJob(this.db, this.drivers, flow, job, this.log, this.options.stepDelayMs);
     })().finally(() => {
       this.running.delete(job.id);
       if (!this.stopping) void this.pump();
