@@ -34,6 +34,7 @@ export class Worker {
   ) {}
 
   async start(): Promise<void> {
+    this.stopping = false;
     const resumed = await releaseOwnJobs(this.db, this.options.nodeId);
     if (resumed > 0) this.log.info({ jobs: resumed }, 'resuming jobs left running by this node');
     jobSignal.on('queued', this.onQueued);
