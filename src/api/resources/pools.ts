@@ -1,5 +1,124 @@
 import type { FastifyInstance } from 'fastify';
+import { badRequest, conflict, validationFailure } from '../../common/errors.js';
+import { newId, nowTimestamp } from '../../common/ids.js';
+import { enqueueJob, notifyJobsQueued } from '../../controller/jobs/job-queue.js';
+import { lockListenersIfActive, lockLoadBalancerForChild, lockTarget, type LockedRef, type Tx } from '../../db/provisioning.js';
+import type { ListenerRow, PoolRow } from '../../db/schema.js';
+import { enforceQuotas } from '../quota-check.js';
+import { findOrFail, listResource, showResource } from '../resource.js';
 import type { ApiServices } from '../services.js';
+import { validateBody } from '../validation/fields.js';
+import type { SessionPersistence } from '../validation/session-persistence.js';
+import { checkPoolProtocol } from './listener-rules.js';
+import { POOL_POST_FIELDS, POOL_PUT_FIELDS, newPoolRow, poolChanges } from './pool-fields.js';
+import { checkPoolCreate, checkPoolUpdate, resolveSessionPersistence } from './pool-rules.js';
+import { poolDef, poolListenerIds, poolViews } from './pool-view.js';
+import { writeTags } from './tags.js';
 
-/** Routes of this resource (to be written). */
-export async function poolRoutes(_app: FastifyInstance, _services: ApiServices): Promise<void> {}
+const LOAD_BALANCER = { table: 'load_balancer', label: 'Load Balancer' } as const;
+const LISTENER = { table: 'listener', label: 'Listener' } as const;
+
+/** Lock what a pool change touches: its load balancer, then the listeners it serves that are ACTIVE. */
+async function lockPoolParents(trx: Tx, lbId: string, listenerIds: string[]): Promise<LockedRef[]> {
+  const lbLock = await lockLoadBalancerForChild(trx, lbId);
+  return [lbLock, ...(await lockListenersIfActive(trx, listenerIds))];
+}
+
+async function readPool(trx: Tx, id: string): Promise<PoolRow> {
+  return trx.selectFrom('pool').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+/** The pool collection and its objects: `/v2/lbaas/pools[/{id}]`. */
+export async function poolRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
+  const { db, config } = services;
+
+  app.get('/v2/lbaas/pools', (req) => listResource(req, poolDef, services));
+  app.get<{ Params: { id: string } }>('/v2/lbaas/pools/:id', (req) => showResource(req, poolDef, services, req.params.id));
+
+  app.post('/v2/lbaas/pools', async (req, reply) => {
+    const body = validateBody(req.body, 'pool', 'pool_', POOL_POST_FIELDS, true);
+    const protocol = body.protocol as string;
+    const sp = resolveSessionPersistence(body, req.body, protocol, null, true) ?? null;
+    let listener: ListenerRow | undefined;
+    if (typeof body.listener_id === 'string') {
+      listener = await findOrFail(LISTENER, services, body.listener_id);
+      // Octavia skips this check when loadbalancer_id is given too; a pool the listener cannot use is refused either way.
+      checkPoolProtocol(listener.protocol, protocol);
+    }
+    const lbId = (body.loadbalancer_id as string | null | undefined) ?? listener?.load_balancer_id;
+    if (!lbId) throw validationFailure('Must provide at least one of: loadbalancer_id, listener_id');
+    const lb = await findOrFail(LOAD_BALANCER, services, lbId);
+    if (listener && listener.load_balancer_id !== lb.id)
+      throw validationFailure(`Listener ${listener.id} does not belong to Load Balancer ${lb.id}.`);
+    const row = newPoolRow(body, sp, { id: newId(), loadBalancerId: lb.id, projectId: lb.project_id, now: nowTimestamp() });
+
+    const view = await db.kysely.transaction().execute(async (trx) => {
+      if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, { pool: 1 });
+      if (listener) {
+        const current = await trx.selectFrom('listener').select('default_pool_id').where('id', '=', listener.id).executeTakeFirst();
+        if (current?.default_pool_id) throw conflict('This listener already has a default pool');
+      }
+      const locked = await lockPoolParents(trx, lb.id, listener ? [listener.id] : []);
+      checkPoolCreate(body);
+      await trx.insertInto('pool').values(row).execute();
+      // With listener_id the new pool becomes that listener's default pool, in the same transaction.
+      if (listener) await trx.updateTable('listener').set({ default_pool_id: row.id }).where('id', '=', listener.id).execute();
+      await writeTags(trx, row.id, body.tags);
+      await enqueueJob(trx, {
+        flow: 'apply-changes',
+        loadBalancerId: lb.id,
+        resourceId: row.id,
+        payload: { locked, targets: [{ table: 'pool', id: row.id, action: 'create' }] },
+      });
+      return (await poolViews(trx, [row]))[0]!;
+    });
+    notifyJobsQueued();
+    reply.code(201);
+    return { pool: view };
+  });
+
+  app.put<{ Params: { id: string } }>('/v2/lbaas/pools/:id', async (req) => {
+    const current = await findOrFail(poolDef, services, req.params.id);
+    const body = validateBody(req.body, 'pool', 'pool_', POOL_PUT_FIELDS, false);
+    if (body.lb_algorithm === null) throw badRequest(`Invalid input for field/attribute lb_algorithm. Value: 'None'. Mandatory field missing.`);
+    const storedSp = current.session_persistence === null ? null : (JSON.parse(current.session_persistence) as SessionPersistence);
+    const sp = resolveSessionPersistence(body, req.body, current.protocol, storedSp, false) ?? null;
+    checkPoolUpdate(body, current);
+    const view = await db.kysely.transaction().execute(async (trx) => {
+      const listenerIds = (await poolListenerIds(trx, [current.id])).get(current.id) ?? [];
+      const locked = await lockPoolParents(trx, current.load_balancer_id, listenerIds);
+      await lockTarget(trx, 'pool', current.id, 'PENDING_UPDATE');
+      await trx.updateTable('pool').set(poolChanges(body, current, sp)).where('id', '=', current.id).execute();
+      await writeTags(trx, current.id, body.tags);
+      await enqueueJob(trx, {
+        flow: 'apply-changes',
+        loadBalancerId: current.load_balancer_id,
+        resourceId: current.id,
+        payload: { locked, targets: [{ table: 'pool', id: current.id, action: 'update' }] },
+      });
+      return (await poolViews(trx, [await readPool(trx, current.id)]))[0]!;
+    });
+    notifyJobsQueued();
+    return { pool: view };
+  });
+
+  app.delete<{ Params: { id: string } }>('/v2/lbaas/pools/:id', async (req, reply) => {
+    const current = await findOrFail(poolDef, services, req.params.id);
+    await db.kysely.transaction().execute(async (trx) => {
+      const policy = await trx.selectFrom('l7policy').select('id').where('redirect_pool_id', '=', current.id).orderBy('created_at').executeTakeFirst();
+      if (policy) throw conflict(`Pool ${current.id} is in use by L7 policy ${policy.id}`);
+      const listenerIds = (await poolListenerIds(trx, [current.id])).get(current.id) ?? [];
+      const locked = await lockPoolParents(trx, current.load_balancer_id, listenerIds);
+      await lockTarget(trx, 'pool', current.id, 'PENDING_DELETE');
+      // The flow removes the pool with its members and health monitor, and clears listeners' default_pool_id.
+      await enqueueJob(trx, {
+        flow: 'apply-changes',
+        loadBalancerId: current.load_balancer_id,
+        resourceId: current.id,
+        payload: { locked, targets: [{ table: 'pool', id: current.id, action: 'delete' }] },
+      });
+    });
+    notifyJobsQueued();
+    reply.code(204);
+  });
+}
