@@ -60,7 +60,7 @@ interface Ctx {
   body: unknown;
 }
 
-function checkValue(name: string, type: FieldType, value: unknown, ctx: Ctx): unknown {
+function checkValue(name: string, type: FieldType, value: unknown, ctx: Ctx, path: string): unknown {
   switch (type.kind) {
     case 'raw':
       return value;
@@ -112,7 +112,7 @@ function checkValue(name: string, type: FieldType, value: unknown, ctx: Ctx): un
     }
     case 'list': {
       if (!Array.isArray(value)) wrongType(name, value, 'list');
-      return value.map((item) => checkValue(name, type.of, item, ctx));
+      return value.map((item) => checkValue(name, type.of, item, ctx, path));
     }
     case 'dict': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) wrongType(name, value, 'dict');
@@ -121,7 +121,7 @@ function checkValue(name: string, type: FieldType, value: unknown, ctx: Ctx): un
     }
     case 'object': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) wrongType(name, value, 'dict');
-      return checkObject(value as Record<string, unknown>, type.fields, `${ctx.argName}.${name}`, ctx, false);
+      return checkObject(value as Record<string, unknown>, type.fields, `${path}.${name}`, ctx, false);
     }
   }
   return value;
@@ -145,7 +145,7 @@ function checkObject(
       if (present) out[name] = null;
       continue;
     }
-    out[name] = checkValue(name, field.type, value, ctx);
+    out[name] = checkValue(name, field.type, value, ctx, path);
   }
   return out;
 }
