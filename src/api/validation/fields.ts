@@ -121,7 +121,7 @@ function checkValue(name: string, type: FieldType, value: unknown, ctx: Ctx, pat
     }
     case 'object': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) wrongType(name, value, 'dict');
-      return checkObject(value as Record<string, unknown>, type.fields, `${path}.${name}`, ctx, false);
+      return checkObject(value as Record<string, unknown>, type.fields, `${path}.${name}`, ctx, true);
     }
   }
   return value;
