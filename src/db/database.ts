@@ -33,6 +33,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export function openDatabase(url: string, dataDir: string): Db {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // A connection the server drops while idle (restart, admin kill, forced DROP DATABASE) is already
+    // removed by the pool; without a listener its 'error' event would crash the process.
+    pool.on('error', () => {});
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
   }
