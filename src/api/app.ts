@@ -15,6 +15,7 @@ import { flavorRoutes } from './resources/flavors.js';
 import { availabilityZoneRoutes } from './resources/availability-zones.js';
 import { quotaRoutes } from './resources/quotas.js';
 import { versionRoutes } from './resources/versions.js';
+import { parseJsonBody } from './json-body.js';
 import type { ApiServices } from './services.js';
 
 /**
@@ -59,18 +60,34 @@ export async function buildApi(services: ApiServices): Promise<FastifyInstance> 
     rewriteUrl: (req) => canonicalPath(req.url ?? '/'),
     genReqId: () => `req-${randomUUID()}`,
     trustProxy: false,
+    // Octavia answers 404 for any unknown id, however long; the router would otherwise say 414.
+    routerOptions: { maxParamLength: 8192 },
+    // Errors Fastify raises before routing (a malformed URL) get the fault format too.
+    frameworkErrors: (error, _req, reply) => {
+      const status = error.code === 'FST_ERR_BAD_URL' ? 400 : (error.statusCode ?? 400);
+      const raw = reply as unknown as { code(n: number): { send(body: unknown): void } };
+      raw.code(status).send(faultBody(status, status === 400 ? 'Invalid URL' : error.message));
+    },
   });
 
   // Every body is read as JSON, whatever its content type, with Octavia's fault for invalid JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') return done(null, undefined);
+  const parse = (_req: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new ApiError(400, 'Request is not in valid JSON format'), undefined);
+      done(null, parseJsonBody(typeof body === 'string' ? body : body.toString('utf8')));
+    } catch (err) {
+      done(err as Error, undefined);
     }
+  };
+  app.addContentTypeParser('*', { parseAs: 'string' }, parse);
+
+  // A NUL can never name a resource, and PostgreSQL cannot even compare one: refuse it up front.
+  app.addHook('onRequest', async (req) => {
+    const url = req.url;
+    if (!/%00/i.test(url)) return;
+    const q = url.indexOf('?');
+    if (/%00/i.test(q < 0 ? url : url.slice(0, q))) throw new ApiError(404, 'The resource could not be found.');
+    throw new ApiError(400, 'Invalid input: the query string holds a NUL character');
   });
 
   app.addHook('onSend', async (req, reply) => {

@@ -123,6 +123,9 @@ export function parseListParams(query: Query, spec: ListSpec, maxLimit: number):
     } else if (kind === 'int') {
       if (!/^-?\d+$/.test(text)) throw badRequest(`Invalid input for field/attribute ${key}. Value: '${text}'. unable to convert to int`);
       value = Number(text);
+      // Every integer column is 32-bit; PostgreSQL would fail on a larger literal.
+      if (value < -2147483648 || value > 2147483647)
+        throw badRequest(`Invalid input for field/attribute ${key}. Value: '${text}'. Value is out of range`);
     }
     filters.push({ column, value });
   }

@@ -71,6 +71,8 @@ const ENV_KEYS: Array<[string, string[], 'string' | 'number']> = [
   ['TAVIA_DATABASE_URL', ['database', 'url'], 'string'],
   ['TAVIA_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'number'],
   ['TAVIA_WORKER_STEP_DELAY_MS', ['worker', 'stepDelayMs'], 'number'],
+  ['TAVIA_WORKER_LEASE_MS', ['worker', 'leaseMs'], 'number'],
+  ['TAVIA_WORKER_POLL_INTERVAL_MS', ['worker', 'pollIntervalMs'], 'number'],
 ];
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -2,10 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
+  CompiledQuery,
   Kysely,
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  type DatabaseConnection,
+  type Driver,
   type Migration,
   type MigrationProvider,
   type SqliteDatabase as SqliteDatabaseLike,
@@ -52,8 +55,23 @@ export function openDatabase(url: string, dataDir: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withBooleanParameters(sqlite) }) });
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withBooleanParameters(sqlite) }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+}
+
+/**
+ * SQLite transactions take the write lock up front (BEGIN IMMEDIATE). A deferred transaction that reads
+ * and then writes fails at once with "database is locked" when another process committed in between;
+ * taking the lock first makes it wait (busy_timeout) instead, so `tavia api` and `tavia worker` can share a file.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 /** SQLite has no boolean type and better-sqlite3 refuses JS booleans: bind them as 1 and 0. */

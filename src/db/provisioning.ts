@@ -52,7 +52,9 @@ export async function lockLoadBalancerForChild(trx: Tx, lbId: string): Promise<L
 
 /**
  * Lock a load balancer for a change to itself (update, failover: from ACTIVE; delete: from ACTIVE or ERROR),
- * else 409 "Invalid state X of loadbalancer resource Y".
+ * else 409 "Invalid state X of loadbalancer resource Y". The state named is read after the failed
+ * test-and-set; on PostgreSQL a flow may have settled the row in between, and then the lock is simply
+ * tried again rather than refused with a state that would allow it.
  */
 export async function lockLoadBalancerItself(
   trx: Tx,
@@ -60,11 +62,12 @@ export async function lockLoadBalancerItself(
   to: 'PENDING_UPDATE' | 'PENDING_DELETE',
   from: string[] = ['ACTIVE'],
 ): Promise<LockedRef> {
-  if (!(await testAndSet(trx, 'load_balancer', lbId, to, from))) {
+  for (let attempt = 0; ; attempt++) {
+    if (await testAndSet(trx, 'load_balancer', lbId, to, from)) return { table: 'load_balancer', id: lbId };
     const row = await trx.selectFrom('load_balancer').select('provisioning_status').where('id', '=', lbId).executeTakeFirst();
-    throw conflict(`Invalid state ${row?.provisioning_status ?? 'DELETED'} of loadbalancer resource ${lbId}`);
+    if (!row || !from.includes(row.provisioning_status) || attempt >= 2)
+      throw conflict(`Invalid state ${row?.provisioning_status ?? 'DELETED'} of loadbalancer resource ${lbId}`);
   }
-  return { table: 'load_balancer', id: lbId };
 }
 
 /** Lock a parent object (pool, listener, l7 policy) the change depends on, else 409 "<Kind> X is immutable...". */

@@ -38,8 +38,16 @@ export async function startNode(config: TaviaConfig, roles: NodeRoles, log = cre
   let api: FastifyInstance | undefined;
   let url: string | undefined;
   if (roles.api) {
-    api = await buildApi({ db, config, drivers, log });
-    await api.listen({ host: config.api.host, port: config.api.port });
+    try {
+      api = await buildApi({ db, config, drivers, log });
+      await api.listen({ host: config.api.host, port: config.api.port });
+    } catch (err) {
+      // Leave nothing running behind a node that could not start (timers, connections).
+      await api?.close().catch(() => {});
+      await worker?.stop();
+      await db.close();
+      throw err;
+    }
     const address = api.server.address();
     const port = typeof address === 'object' && address ? address.port : config.api.port;
     url = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${port}`;

@@ -19,7 +19,7 @@ import type { ApiServices } from '../services.js';
 import { bool, enumOf, int, listOf, required, str, uuid, validateBody, validateNested, type Clean, type FieldMap } from '../validation/fields.js';
 import { loadPolicyParents, lockPolicyParents } from './l7policy-parents.js';
 import { MAX_POLICY_POSITION, MIN_POLICY_POSITION, placePolicy } from './l7policy-positions.js';
-import { checkRedirectUrls, resolveRedirect, sanitizeRedirectArgs } from './l7policy-sanitize.js';
+import { checkPolicyListenerProtocol, checkRedirectUrls, resolveRedirect, sanitizeRedirectArgs } from './l7policy-sanitize.js';
 import { newRuleRow, provisionedOperatingStatus, RULE_CREATE_FIELDS } from './l7rule-model.js';
 import { tagsField, writeTags } from './tags.js';
 
@@ -53,9 +53,6 @@ const PUT_FIELDS: FieldMap = {
   tags: tagsField(),
   redirect_http_code: enumOf(REDIRECT_HTTP_CODES),
 };
-
-/** Listener protocols whose traffic HAProxy inspects at layer 7. */
-const L7_PROTOCOLS = ['HTTP', 'TERMINATED_HTTPS'];
 
 export const l7PolicyDef: ResourceDef<'l7policy'> = {
   table: 'l7policy',
@@ -115,13 +112,6 @@ export function serializeL7Policy(r: L7PolicyRow, rules: Array<{ id: string }>, 
   };
 }
 
-/** L7 policies need HTTP-aware listeners; PROMETHEUS listeners take no children at all. */
-function checkListenerProtocol(listener: ListenerRow): void {
-  if (listener.protocol === 'PROMETHEUS') throw badRequest('Protocol PROMETHEUS listeners cannot have child objects.');
-  if (!L7_PROTOCOLS.includes(listener.protocol))
-    throw validationFailure('L7 policies are only supported on HTTP and TERMINATED_HTTPS listeners.');
-}
-
 /**
  * A redirect pool must be a pool of the listener's load balancer (404 otherwise, as for a listener's
  * default pool) whose protocol the listener can forward to. Checked after the load balancer is
@@ -158,7 +148,7 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
     const body = validateBody(req.body, 'l7policy', 'l7policy_', POST_FIELDS, true);
     checkRedirectUrls(body);
     const parents = await loadPolicyParents(db.kysely, body.listener_id as string);
-    checkListenerProtocol(parents.listener);
+    checkPolicyListenerProtocol(parents.listener.protocol);
     const redirect = resolveRedirect(
       { action: body.action as string, redirect_pool_id: null, redirect_url: null, redirect_prefix: null, redirect_http_code: null },
       sanitizeRedirectArgs(body, true),

@@ -1,4 +1,4 @@
-import { badRequest } from '../../common/errors.js';
+import { badRequest, validationFailure } from '../../common/errors.js';
 import type { Clean } from '../validation/fields.js';
 import { pyStr } from '../validation/py-repr.js';
 
@@ -135,4 +135,13 @@ export function checkRedirectUrls(body: Clean): void {
     if (typeof value === 'string' && !isRedirectUrl(value))
       throw badRequest(`Invalid input for field/attribute ${key}. Value: '${value}'. Value must be a valid URL string`);
   }
+}
+
+/** Listener protocols whose traffic HAProxy inspects at layer 7. */
+const L7_PROTOCOLS = ['HTTP', 'TERMINATED_HTTPS'];
+
+/** L7 policies need an HTTP-aware listener; PROMETHEUS listeners take no children at all. */
+export function checkPolicyListenerProtocol(protocol: string): void {
+  if (protocol === 'PROMETHEUS') throw badRequest('Protocol PROMETHEUS listeners cannot have child objects.');
+  if (!L7_PROTOCOLS.includes(protocol)) throw validationFailure('L7 policies are only supported on HTTP and TERMINATED_HTTPS listeners.');
 }

@@ -8,6 +8,7 @@ import { enforceQuotas } from '../quota-check.js';
 import { findOrFail, listResource, showResource } from '../resource.js';
 import type { ApiServices } from '../services.js';
 import { validateBody } from '../validation/fields.js';
+import { hasVipSecurityGroups, vipsOf } from './load-balancer-vips.js';
 import { LISTENER_POST_FIELDS, LISTENER_PUT_FIELDS, listenerChanges, newListenerRow } from './listener-fields.js';
 import { checkAllowedCidrs, checkListenerCreate, checkListenerUpdate, checkPoolProtocol, l4Family } from './listener-rules.js';
 import { listenerDef, listenerViews } from './listener-view.js';
@@ -15,13 +16,6 @@ import { writeTags } from './tags.js';
 
 const LOAD_BALANCER = { table: 'load_balancer', label: 'Load Balancer' } as const;
 
-/** The VIP addresses of a load balancer (its own and any additional ones), for the allowed_cidrs check. */
-function vipsOf(lb: LoadBalancerRow): string[] {
-  const extra = JSON.parse(lb.additional_vips) as Array<{ ip_address?: string | null }>;
-  return [lb.vip_address, ...extra.map((v) => v.ip_address)].filter((a): a is string => typeof a === 'string' && a !== '');
-}
-
-const hasVipSecurityGroups = (lb: LoadBalancerRow) => lb.vip_sg_ids !== null && (JSON.parse(lb.vip_sg_ids) as unknown[]).length > 0;
 
 /** A default pool must be a pool of the same load balancer whose protocol the listener can forward to. */
 async function checkDefaultPool(trx: Tx, lbId: string, poolId: string, listenerProtocol: string): Promise<void> {

@@ -149,6 +149,8 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     const provider = (body.provider as string | null | undefined) ?? 'amphora';
     if (!PROVIDERS.some((p) => p.name === provider)) throw badRequest(`Provider '${provider}' is not enabled.`);
     await checkFlavorAndZone(services, body, provider);
+    // Check an embedded graph before a VIP is allocated, so its 4xx comes first, as in Octavia.
+    const graphCounts = countGraph(body, req.body);
 
     const id = newId();
     const vip = await drivers.network.allocateVip({
@@ -185,10 +187,10 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     let graph: GraphResult | undefined;
     try {
       await db.kysely.transaction().execute(async (trx) => {
-        await enforceQuotas(trx, db, config, projectId, { loadbalancer: 1, ...countGraph(body) });
+        await enforceQuotas(trx, db, config, projectId, { loadbalancer: 1, ...graphCounts });
         await trx.insertInto('load_balancer').values(row).execute();
         await writeTags(trx, id, body.tags);
-        graph = await createGraphChildren(trx, services, row, body, req.body);
+        graph = await createGraphChildren(trx, row, body, req.body);
         await enqueueJob(trx, { flow: 'loadbalancer.create', loadBalancerId: id, resourceId: id, payload: { locked: [] } });
       });
     } catch (err) {
@@ -197,13 +199,9 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     }
     notifyJobsQueued();
     reply.code(201);
-    return {
-      loadbalancer: {
-        listeners: graph?.listeners ?? [],
-        pools: graph?.pools ?? [],
-        ...serializeLoadBalancer(row, [], [], (body.tags as string[] | null | undefined) ?? []),
-      },
-    };
+    const view = serializeLoadBalancer(row, graph?.listeners ?? [], graph?.pools ?? [], (body.tags as string[] | null | undefined) ?? []);
+    // Octavia puts the (full) listeners and pools first in this one response.
+    return { loadbalancer: { listeners: view.listeners, pools: view.pools, ...view } };
   });
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id', async (req) => {

@@ -25,5 +25,6 @@ function versionList(req: FastifyRequest) {
 
 export async function versionRoutes(app: FastifyInstance): Promise<void> {
   app.get('/', async (req) => ({ versions: versionList(req) }));
-  app.get('/v2', async () => 'v2');
+  // Octavia answers the version root with the JSON string "v2".
+  app.get('/v2', async (_req, reply) => reply.type('application/json').send(JSON.stringify('v2')));
 }

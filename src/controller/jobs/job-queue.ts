@@ -20,6 +20,19 @@ export interface ClaimedJob {
   payload: JobPayload;
   step: number;
   attempts: number;
+  /** The node holding the claim. With `attempts` it names this one claim: see `LeaseLostError`. */
+  claimedBy: string;
+}
+
+/**
+ * The job was claimed again after this worker's lease ran out (a stalled process, a lost connection):
+ * the new holder carries on, and this worker must stop touching the job without reverting anything.
+ */
+export class LeaseLostError extends Error {
+  constructor(job: ClaimedJob) {
+    super(`job ${job.id} is no longer held by ${job.claimedBy} (claim ${job.attempts})`);
+    this.name = 'LeaseLostError';
+  }
 }
 
 /** Wakes the in-process worker as soon as the API commits a job, so nobody waits for a poll. */
@@ -62,6 +75,7 @@ function toClaimed(row: JobRow & { id: number }): ClaimedJob {
     payload: JSON.parse(row.payload) as JobPayload,
     step: row.step,
     attempts: row.attempts,
+    claimedBy: row.claimed_by ?? '',
   };
 }
 
@@ -100,33 +114,51 @@ export async function releaseOwnJobs(db: Db, nodeId: string): Promise<number> {
   return Number(result.numUpdatedRows);
 }
 
-/** Keep our claim alive while a long flow runs. */
-export async function renewLease(db: Db, jobId: number, nodeId: string, leaseMs: number): Promise<void> {
-  await db.kysely
+/** An UPDATE of the job that only matches while `job`'s claim is the current one (a transaction is a Kysely too). */
+function ownClaim(kysely: Db['kysely'], job: ClaimedJob) {
+  return kysely
     .updateTable('job')
-    .set({ lease_until: Date.now() + leaseMs })
-    .where('id', '=', jobId)
-    .where('claimed_by', '=', nodeId)
-    .execute();
+    .where('id', '=', job.id)
+    .where('state', '=', 'running')
+    .where('claimed_by', '=', job.claimedBy)
+    .where('attempts', '=', job.attempts);
 }
 
-/** Record progress: the next step to run and what earlier steps produced. */
-export async function saveProgress(db: Db | Tx, jobId: number, step: number, payload: JobPayload): Promise<void> {
+/** Keep our claim alive while a long flow runs; false when the claim has been taken over. */
+export async function renewLease(db: Db, job: ClaimedJob, leaseMs: number): Promise<boolean> {
+  const result = await ownClaim(db.kysely, job).set({ lease_until: Date.now() + leaseMs }).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** True while `job`'s claim is still the current one. */
+export async function holdsClaim(db: Db, job: ClaimedJob): Promise<boolean> {
+  const row = await db.kysely
+    .selectFrom('job')
+    .select('id')
+    .where('id', '=', job.id)
+    .where('state', '=', 'running')
+    .where('claimed_by', '=', job.claimedBy)
+    .where('attempts', '=', job.attempts)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Record progress: the next step to run and what earlier steps produced. Throws `LeaseLostError` if the claim is gone. */
+export async function saveProgress(db: Db | Tx, job: ClaimedJob, step: number, payload: JobPayload): Promise<void> {
   const kysely = 'kysely' in db ? db.kysely : db;
-  await kysely
-    .updateTable('job')
+  const result = await ownClaim(kysely, job)
     .set({ step, payload: JSON.stringify(payload), updated_at: nowTimestamp() })
-    .where('id', '=', jobId)
-    .execute();
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new LeaseLostError(job);
 }
 
-export async function finishJob(db: Db | Tx, jobId: number, state: 'done' | 'failed', error?: string): Promise<void> {
+/** Close the job. Throws `LeaseLostError` if the claim is gone (the new holder closes it). */
+export async function finishJob(db: Db | Tx, job: ClaimedJob, state: 'done' | 'failed', error?: string): Promise<void> {
   const kysely = 'kysely' in db ? db.kysely : db;
-  await kysely
-    .updateTable('job')
+  const result = await ownClaim(kysely, job)
     .set({ state, error: error ?? null, lease_until: null, updated_at: nowTimestamp() })
-    .where('id', '=', jobId)
-    .execute();
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new LeaseLostError(job);
 }
 
 /** Jobs not yet finished (pending or running), for tests and status pages. */

@@ -18,7 +18,7 @@ export interface WorkerOptions {
  * once. Woken at once by jobs queued in this process, and by a poll for jobs other nodes queued.
  */
 export class Worker {
-  private running = new Map<number, Promise<void>>();
+  private running = new Map<number, { job: ClaimedJob; done: Promise<void> }>();
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
@@ -39,7 +39,8 @@ export class Worker {
     if (resumed > 0) this.log.info({ jobs: resumed }, 'resuming jobs left running by this node');
     jobSignal.on('queued', this.onQueued);
     this.timer = setInterval(() => void this.pump(), this.options.pollIntervalMs);
-    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(1000, this.options.leaseMs / 3));
+    // Three renewals per lease: a lease must never run out while its holder is alive and well.
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(10, Math.floor(this.options.leaseMs / 3)));
     void this.pump();
   }
 
@@ -48,7 +49,7 @@ export class Worker {
     this.stopping = true;
     jobSignal.off('queued', this.onQueued);
     clearInterval(this.timer);
-    const all = Promise.allSettled([...this.running.values()]);
+    const all = Promise.allSettled([...this.running.values()].map((r) => r.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     clearInterval(this.leaseTimer);
   }
@@ -91,14 +92,17 @@ export class Worker {
       this.running.delete(job.id);
       if (!this.stopping) void this.pump();
     });
-    this.running.set(job.id, run);
+    this.running.set(job.id, { job, done: run });
   }
 
   private async renewLeases(): Promise<void> {
-    for (const id of this.running.keys()) {
-      await renewLease(this.db, id, this.options.nodeId, this.options.leaseMs).catch((err) =>
-        this.log.warn({ err, job: id }, 'lease renewal failed'),
-      );
+    for (const { job } of this.running.values()) {
+      const held = await renewLease(this.db, job, this.options.leaseMs).catch((err) => {
+        this.log.warn({ err, job: job.id }, 'lease renewal failed');
+        return true;
+      });
+      // The runner finds out at its next save and stops; nothing more to do here.
+      if (!held) this.log.warn({ job: job.id }, 'lease lost: the job was taken over by another worker');
     }
   }
 }
