@@ -55,7 +55,7 @@ export function openDatabase(url: string, dataDir: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withBooleanParameters(sqlite) }) });
+  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqliteForKysely(sqlite) }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
@@ -74,13 +74,22 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-/** SQLite has no boolean type and better-sqlite3 refuses JS booleans: bind them as 1 and 0. */
-function withBooleanParameters(sqlite: SqliteDatabase.Database): SqliteDatabaseLike {
+const MAX_CACHED_STATEMENTS = 1000;
+
+/** better-sqlite3 for Kysely: booleans bound as 1 and 0 (SQLite has none), prepared statements reused. */
+function sqliteForKysely(sqlite: SqliteDatabase.Database): SqliteDatabaseLike {
+  const statements = new Map<string, SqliteDatabase.Statement>();
   const convert = (params: readonly unknown[]) => params.map((p) => (p === true ? 1 : p === false ? 0 : p));
   return {
     close: () => sqlite.close(),
     prepare(text: string) {
-      const statement = sqlite.prepare(text);
+      // Kysely prepares every query it runs; the API sends the same few hundred texts again and again.
+      let statement = statements.get(text);
+      if (!statement) {
+        if (statements.size >= MAX_CACHED_STATEMENTS) statements.clear();
+        statement = sqlite.prepare(text);
+        statements.set(text, statement);
+      }
       return {
         reader: statement.reader,
         all: (params: readonly unknown[]) => statement.all(convert(params)),

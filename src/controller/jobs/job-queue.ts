@@ -170,3 +170,14 @@ export async function countOpenJobs(db: Db): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Remove finished jobs older than `ageMs` (failed ones stay, with their error, for whoever investigates). */
+export async function purgeDoneJobs(db: Db, ageMs: number): Promise<number> {
+  const cutoff = nowTimestamp(new Date(Date.now() - ageMs));
+  const result = await db.kysely
+    .deleteFrom('job')
+    .where('state', '=', 'done')
+    .where('updated_at', '<', cutoff)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,9 +1,13 @@
 import type { Logger } from '../../common/logger.js';
 import type { Db } from '../../db/database.js';
 import type { Drivers } from '../drivers.js';
-import { claimJob, jobSignal, releaseOwnJobs, renewLease, type ClaimedJob } from '../jobs/job-queue.js';
+import { purgeDoneJobs, claimJob, jobSignal, releaseOwnJobs, renewLease, type ClaimedJob } from '../jobs/job-queue.js';
 import { FLOWS } from './flows/index.js';
 import { runJob } from './runner.js';
+
+/** Finished jobs are kept an hour (to read what happened), then removed every few minutes. */
+const KEEP_DONE_JOBS_MS = 3600_000;
+const PURGE_INTERVAL_MS = 300_000;
 
 export interface WorkerOptions {
   nodeId: string;
@@ -22,6 +26,7 @@ export class Worker {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private purgeTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private pumpAgain = false;
   private readonly onQueued = () => void this.pump();
@@ -40,6 +45,7 @@ export class Worker {
     jobSignal.on('queued', this.onQueued);
     this.timer = setInterval(() => void this.pump(), this.options.pollIntervalMs);
     // Three renewals per lease: a lease must never run out while its holder is alive and well.
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(10, Math.floor(this.options.leaseMs / 3)));
     void this.pump();
   }
@@ -49,6 +55,7 @@ export class Worker {
     this.stopping = true;
     jobSignal.off('queued', this.onQueued);
     clearInterval(this.timer);
+    clearInterval(this.purgeTimer);
     const all = Promise.allSettled([...this.running.values()].map((r) => r.done));
     await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     clearInterval(this.leaseTimer);
@@ -93,6 +100,10 @@ export class Worker {
       if (!this.stopping) void this.pump();
     });
     this.running.set(job.id, { job, done: run });
+  }
+
+  private async purge(): Promise<void> {
+    await purgeDoneJobs(this.db, KEEP_DONE_JOBS_MS).catch((err) => this.log.warn({ err }, 'purging finished jobs failed'));
   }
 
   private async renewLeases(): Promise<void> {
