@@ -103,7 +103,7 @@ export async function buildApi(services: ApiServices): Promise<FastifyInstance> 
     return reply.code(500).send(faultBody(500, 'Internal Server Error'));
   });
 
-  app.setNotFoundHandler((req, reply) => {
+  app.setNotFoundHandler((_req, reply) => {
     reply.code(404).send(faultBody(404, `The resource could not be found.`));
   });
 

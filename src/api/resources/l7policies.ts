@@ -7,7 +7,7 @@ import {
   REDIRECT_HTTP_CODES,
   type ListenerProtocol,
 } from '../../common/constants.js';
-import { badRequest, conflict, notFound, validationFailure } from '../../common/errors.js';
+import { conflict, notFound, validationFailure } from '../../common/errors.js';
 import { newId, nowTimestamp } from '../../common/ids.js';
 import { enqueueJob, notifyJobsQueued } from '../../controller/jobs/job-queue.js';
 import type { ChangeTarget } from '../../controller/worker/flows/apply-changes.js';
