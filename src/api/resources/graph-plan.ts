@@ -1,6 +1,7 @@
 import { MAX_RULES_PER_POLICY } from '../../common/constants.js';
-import { badRequest, conflict, notFound, validationFailure } from '../../common/errors.js';
+import { conflict, notFound, validationFailure } from '../../common/errors.js';
 import { newId } from '../../common/ids.js';
+import type { QuotaName } from '../quota-check.js';
 import type { Clean } from '../validation/fields.js';
 import type { SessionPersistence } from '../validation/session-persistence.js';
 import { checkDomainName, checkHttpOnlyFields, checkTypeForPool } from './health-monitor-rules.js';
@@ -49,35 +50,44 @@ export interface GraphPlan {
   listeners: ListenerPlan[];
 }
 
-const GRAPH = 'when creating a fully populated loadbalancer.';
+/** What a graph hangs from: a new load balancer (POST loadbalancers) or an existing one (POST listeners). */
+type GraphRoot = 'loadbalancer' | 'listener';
+
+const graphOf = (root: GraphRoot) => `when creating a fully populated ${root}.`;
 
 const nameOf = (pool: PoolShape): string | null => (typeof pool.fields.name === 'string' && pool.fields.name !== '' ? pool.fields.name : null);
 /** A pool given by its name alone stands for the pool of that name defined elsewhere in the request. */
 const isReference = (pool: PoolShape) => Object.keys(pool.fields).every((key) => key === 'name') && !pool.healthMonitor && pool.members.length === 0;
 
-/** Sort the embedded pools into definitions and references, and check names: given, unique, resolvable. */
-function poolDefinitions(shapes: { pools: PoolShape[]; embedded: PoolShape[] }): PoolShape[] {
+/**
+ * Sort the embedded pools into definitions and references, and check names: unique, resolvable, and
+ * given in a load balancer's graph (below a single listener an unnamed pool is simply a definition).
+ */
+function poolDefinitions(shapes: { pools: PoolShape[]; embedded: PoolShape[] }, root: GraphRoot): PoolShape[] {
   const definitions = [...shapes.pools];
   const references: string[] = [];
   for (const pool of shapes.embedded) {
     const name = nameOf(pool);
-    if (name === null) throw validationFailure(`Pools must be named ${GRAPH}`);
-    if (isReference(pool)) references.push(name);
+    if (name === null && root === 'loadbalancer') throw validationFailure(`Pools must be named ${graphOf(root)}`);
+    if (name !== null && isReference(pool)) references.push(name);
     else definitions.push(pool);
   }
   const names = definitions.map(nameOf).filter((n): n is string => n !== null);
-  if (new Set(names).size !== names.length) throw validationFailure(`Pool names must be unique ${GRAPH}`);
+  if (new Set(names).size !== names.length) throw validationFailure(`Pool names must be unique ${graphOf(root)}`);
   const missing = references.find((name) => !names.includes(name));
   if (missing !== undefined) throw validationFailure(`Pool '${missing}' was referenced but no full definition was found.`);
   return definitions;
 }
 
-/** A pool definition under the rules of POST /pools, its health monitor's and its members'. */
-function planPool(shape: PoolShape, rawBody: unknown): PoolPlan {
+/**
+ * A pool definition under the rules of POST /pools, its health monitor's and its members' (the plan of
+ * POST /pools itself, whose body may embed a health monitor and members).
+ */
+export function planPool(shape: PoolShape, rawBody: unknown): PoolPlan {
   const fields = shape.fields;
   for (const attr of ['protocol', 'lb_algorithm'])
     if (fields[attr] === null || fields[attr] === undefined)
-      throw validationFailure(`Pool definition for '${nameOf(shape)}' missing required attribute: ${attr}`);
+      throw validationFailure(`Pool definition for '${nameOf(shape) ?? ''}' missing required attribute: ${attr}`);
   const protocol = fields.protocol as string;
   const sessionPersistence = resolveSessionPersistence(fields, rawBody, protocol, null, true) ?? null;
   checkPoolCreate(fields);
@@ -128,14 +138,19 @@ function planPolicies(protocol: string, shapes: ListenerShape['policies'], poolO
   return policies.sort((a, b) => a.position - b.position);
 }
 
-/** A listener as POST /listeners checks it; `earlier` are the request's listeners before it, which share its ports. */
-function planListener(shape: ListenerShape, earlier: ListenerPlan[], poolOf: PoolLookup): ListenerPlan {
+/**
+ * A listener as POST /listeners checks it; `earlier` are the request's listeners before it, which share
+ * its ports. An embedded default pool takes the place of `default_pool_id`.
+ */
+function planListener(shape: ListenerShape, earlier: ListenerPlan[], poolOf: PoolLookup, root: GraphRoot): ListenerPlan {
   const fields = shape.fields;
   const protocol = fields.protocol as string;
   const port = fields.protocol_port as number;
   const defaultPool = poolOf(shape.defaultPool);
-  // Nothing of this load balancer exists yet, so a pool id can only name another load balancer's pool.
-  if (!defaultPool && typeof fields.default_pool_id === 'string') throw notFound(`Pool ${fields.default_pool_id} not found.`);
+  // In a new load balancer a pool id can only name another load balancer's pool; below an existing one
+  // the route looks the pool up.
+  if (root === 'loadbalancer' && !defaultPool && typeof fields.default_pool_id === 'string')
+    throw notFound(`Pool ${fields.default_pool_id} not found.`);
   if (defaultPool) checkPoolProtocol(protocol, defaultPool.fields.protocol as string);
   checkListenerCreate(fields);
   const clash = earlier.find((other) => other.fields.protocol_port === port && l4Family(other.fields.protocol as string) === l4Family(protocol));
@@ -144,21 +159,45 @@ function planListener(shape: ListenerShape, earlier: ListenerPlan[], poolOf: Poo
 }
 
 /**
- * Plan a graph create: the shapes are type-checked, pools are resolved by name, then every object is
- * checked as its own POST would check it (pools first, then listeners in request order, as Octavia).
+ * Plan a graph create: pools are resolved by name, then every object is checked as its own POST would
+ * check it (pools first, then listeners in request order, as Octavia).
  */
-export function planGraph(body: Clean, rawBody: unknown): GraphPlan {
-  const shape = readGraph(body, rawBody);
+function planShapes(shape: { listeners: ListenerShape[]; pools: PoolShape[] }, rawBody: unknown, root: GraphRoot): GraphPlan {
   const embedded = shape.listeners.flatMap((l) => [
     ...(l.defaultPool ? [l.defaultPool] : []),
     ...l.policies.flatMap((p) => (p.redirectPool ? [p.redirectPool] : [])),
   ]);
-  const definitions = poolDefinitions({ pools: shape.pools, embedded });
+  const definitions = poolDefinitions({ pools: shape.pools, embedded }, root);
   const pools = definitions.map((d) => planPool(d, rawBody));
   const byName = new Map(definitions.flatMap((d, i) => (nameOf(d) === null ? [] : [[nameOf(d)!, pools[i]!] as const])));
-  // Embedded pools are named (poolDefinitions checked), and every name is defined.
-  const poolOf: PoolLookup = (ref) => (ref ? byName.get(nameOf(ref)!)! : null);
+  const planOf = new Map(definitions.map((d, i) => [d, pools[i]!] as const));
+  // A definition is its own plan; a reference is named, and poolDefinitions checked the name is defined.
+  const poolOf: PoolLookup = (ref) => (ref ? (planOf.get(ref) ?? byName.get(nameOf(ref)!)!) : null);
   const listeners: ListenerPlan[] = [];
-  for (const l of shape.listeners) listeners.push(planListener(l, listeners, poolOf));
+  for (const l of shape.listeners) listeners.push(planListener(l, listeners, poolOf, root));
   return { pools, listeners };
+}
+
+/** Plan the listeners and pools embedded in a validated POST loadbalancer body. */
+export function planGraph(body: Clean, rawBody: unknown): GraphPlan {
+  return planShapes(readGraph(body, rawBody), rawBody, 'loadbalancer');
+}
+
+/** Plan a POST listeners body: the listener, and the pools its default pool and L7 policies define. */
+export function planListenerGraph(shape: ListenerShape, rawBody: unknown): GraphPlan {
+  return planShapes({ listeners: [shape], pools: [] }, rawBody, 'listener');
+}
+
+const sum = <T>(items: T[], count: (item: T) => number) => items.reduce((n, item) => n + count(item), 0);
+
+/** How many objects of each quota a plan adds. */
+export function countPlan(plan: GraphPlan): Partial<Record<QuotaName, number>> {
+  return {
+    pool: plan.pools.length,
+    healthmonitor: sum(plan.pools, (p) => (p.healthMonitor ? 1 : 0)),
+    member: sum(plan.pools, (p) => p.members.length),
+    listener: plan.listeners.length,
+    l7policy: sum(plan.listeners, (l) => l.policies.length),
+    l7rule: sum(plan.listeners, (l) => sum(l.policies, (p) => p.rules.length)),
+  };
 }

@@ -11,7 +11,8 @@ import { POOL_POST_FIELDS } from './pool-fields.js';
 import { tagsField } from './tags.js';
 
 /**
- * The first reading of a graph create (the listeners and pools embedded in POST loadbalancer): every
+ * The first reading of a graph create (the listeners and pools embedded in POST loadbalancer, the pools and
+ * policies embedded in POST listeners, the health monitor and members embedded in POST pools): every
  * embedded object checked against its type, as Octavia's `*SingleCreate` types do before anything else.
  * Embedded objects take neither parent ids nor a project (they belong to the load balancer's), so those
  * are unknown attributes here; unknown-attribute faults name the object by its path in the body.
@@ -90,15 +91,15 @@ export interface GraphShape {
 /** Reads one embedded object: its type-checked attributes without the nested objects, which the caller reads. */
 type Reader<T> = (value: unknown, name: string, path: string) => T;
 
-function reader(rawBody: unknown) {
-  const check = (value: unknown, name: string, path: string, fields: FieldMap) => validateNested(value, name, path, fields, ARG, rawBody);
+/** `arg` is the argument name of the request's faults (`load_balancer`, `listener_`, `pool_`). */
+function reader(rawBody: unknown, arg: string) {
+  const check = (value: unknown, name: string, path: string, fields: FieldMap) => validateNested(value, name, path, fields, arg, rawBody);
   const list = <T>(items: unknown, name: string, path: string, read: Reader<T>): T[] =>
     ((items as unknown[] | null | undefined) ?? []).map((item) => read(item, name, path));
 
-  const pool: Reader<PoolShape> = (value, name, path) => {
-    const { healthmonitor, members, ...fields } = check(value, name, path, POOL_FIELDS);
-    if (fields.session_persistence !== null && fields.session_persistence !== undefined)
-      check(fields.session_persistence, 'session_persistence', `${path}.session_persistence`, SESSION_PERSISTENCE_KEYS);
+  /** A checked pool body split into its own attributes, its health monitor and its members. */
+  const poolChildren = (checked: Clean, path: string): PoolShape => {
+    const { healthmonitor, members, ...fields } = checked;
     return {
       fields,
       healthMonitor:
@@ -107,6 +108,12 @@ function reader(rawBody: unknown) {
           : checkHmPatterns(check(healthmonitor, 'healthmonitor', `${path}.healthmonitor`, HEALTH_MONITOR_FIELDS)),
       members: list(members, 'members', `${path}.members`, (m, n, p) => check(m, n, p, MEMBER_FIELDS)),
     };
+  };
+  const pool: Reader<PoolShape> = (value, name, path) => {
+    const checked = check(value, name, path, POOL_FIELDS);
+    if (checked.session_persistence !== null && checked.session_persistence !== undefined)
+      check(checked.session_persistence, 'session_persistence', `${path}.session_persistence`, SESSION_PERSISTENCE_KEYS);
+    return poolChildren(checked, path);
   };
   const policy: Reader<PolicyShape> = (value, name, path) => {
     const { redirect_pool: redirectPool, rules, ...fields } = check(value, name, path, POLICY_FIELDS);
@@ -117,15 +124,17 @@ function reader(rawBody: unknown) {
       rules: list(rules, 'rules', `${path}.rules`, (r, n, p) => check(r, n, p, RULE_CREATE_FIELDS)),
     };
   };
-  const listener: Reader<ListenerShape> = (value, name, path) => {
-    const { default_pool: defaultPool, l7policies, ...fields } = check(value, name, path, LISTENER_FIELDS);
+  /** A checked listener body split into its own attributes, its default pool and its L7 policies. */
+  const listenerChildren = (checked: Clean, path: string): ListenerShape => {
+    const { default_pool: defaultPool, l7policies, ...fields } = checked;
     return {
       fields,
       defaultPool: defaultPool === null || defaultPool === undefined ? null : pool(defaultPool, 'default_pool', `${path}.default_pool`),
       policies: list(l7policies, 'l7policies', `${path}.l7policies`, policy),
     };
   };
-  return { check, list, pool, listener };
+  const listener: Reader<ListenerShape> = (value, name, path) => listenerChildren(check(value, name, path, LISTENER_FIELDS), path);
+  return { check, list, pool, poolChildren, listener, listenerChildren };
 }
 
 /**
@@ -133,7 +142,7 @@ function reader(rawBody: unknown) {
  * as sent, which Octavia quotes in its boolean faults).
  */
 export function readGraph(body: Clean, rawBody: unknown): GraphShape {
-  const read = reader(rawBody);
+  const read = reader(rawBody, ARG);
   const lists = read.check({ listeners: body.listeners, pools: body.pools }, 'loadbalancer', ROOT_PATH, {
     listeners: nestedList,
     pools: nestedList,
@@ -142,4 +151,14 @@ export function readGraph(body: Clean, rawBody: unknown): GraphShape {
     listeners: read.list(lists.listeners, 'listeners', `${ROOT_PATH}.listeners`, read.listener),
     pools: read.list(lists.pools, 'pools', `${ROOT_PATH}.pools`, read.pool),
   };
+}
+
+/** Type-check the health monitor and members embedded in a validated POST pools body. */
+export function readPoolGraph(body: Clean, rawBody: unknown): PoolShape {
+  return reader(rawBody, 'pool_').poolChildren(body, 'pool_.pool');
+}
+
+/** Type-check the default pool and L7 policies embedded in a validated POST listeners body. */
+export function readListenerGraph(body: Clean, rawBody: unknown): ListenerShape {
+  return reader(rawBody, 'listener_').listenerChildren(body, 'listener_.listener');
 }

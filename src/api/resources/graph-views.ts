@@ -38,15 +38,18 @@ export interface ListenerTree extends Tagged<ListenerRow> {
   policies: PolicyTree[];
 }
 
-/** A pool with its members and health monitor (or null) in full; `listeners` are the ones it serves. */
-export function fullPoolView(pool: PoolTree, listeners: string[]): View {
+/**
+ * A pool with its members and health monitor (or null) in full; `listeners` are the ones it serves.
+ * A pool created on its own (POST pools) keeps its `loadbalancers`, as no parent object encloses it.
+ */
+export function fullPoolView(pool: PoolTree, listeners: string[], standalone = false): View {
   const hm = pool.healthMonitor;
   return {
     members: pool.members.map((m) => serializeMember(m.row, m.tags)),
     healthmonitor: hm ? without(serializeHealthMonitor(hm.row, hm.tags), 'pools') : null,
     ...without(
       serializePool(pool.row, { listeners, healthMonitorId: undefined, members: [], tags: pool.tags }),
-      'loadbalancers',
+      ...(standalone ? [] : ['loadbalancers']),
       'members',
     ),
   };

@@ -47,6 +47,9 @@ export const LISTENER_POST_FIELDS: FieldMap = {
   project_id: str(36),
   tenant_id: str(36),
   ...UPDATABLE,
+  // Created with the listener (a single-create graph), read by graph-shape.ts.
+  default_pool: { type: { kind: 'raw' } },
+  l7policies: listOf({ kind: 'raw' }),
 };
 
 /** PUT may not move a listener or change what it listens on: those keys are unknown attributes here. */

@@ -1,21 +1,22 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, notFound } from '../../common/errors.js';
-import { newId, nowTimestamp } from '../../common/ids.js';
 import { enqueueJob, notifyJobsQueued } from '../../controller/jobs/job-queue.js';
 import { lockLoadBalancerForChild, lockTarget, type LockedRef, type Tx } from '../../db/provisioning.js';
-import type { ListenerRow, LoadBalancerRow } from '../../db/schema.js';
+import type { ListenerRow } from '../../db/schema.js';
 import { enforceQuotas } from '../quota-check.js';
 import { findOrFail, listResource, showResource } from '../resource.js';
 import type { ApiServices } from '../services.js';
 import { validateBody } from '../validation/fields.js';
 import { hasVipSecurityGroups, vipsOf } from './load-balancer-vips.js';
-import { LISTENER_POST_FIELDS, LISTENER_PUT_FIELDS, listenerChanges, newListenerRow } from './listener-fields.js';
-import { checkAllowedCidrs, checkListenerCreate, checkListenerUpdate, checkPoolProtocol, l4Family } from './listener-rules.js';
+import { checkPlanAgainstLoadBalancer, graphTargets, insertGraph } from './graph-insert.js';
+import { countPlan, planListenerGraph } from './graph-plan.js';
+import { readListenerGraph } from './graph-shape.js';
+import { LISTENER_POST_FIELDS, LISTENER_PUT_FIELDS, listenerChanges } from './listener-fields.js';
+import { checkAllowedCidrs, checkListenerUpdate, checkPoolProtocol, l4Family } from './listener-rules.js';
 import { listenerDef, listenerViews } from './listener-view.js';
 import { writeTags } from './tags.js';
 
 const LOAD_BALANCER = { table: 'load_balancer', label: 'Load Balancer' } as const;
-
 
 /** A default pool must be a pool of the same load balancer whose protocol the listener can forward to. */
 async function checkDefaultPool(trx: Tx, lbId: string, poolId: string, listenerProtocol: string): Promise<void> {
@@ -51,24 +52,26 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
   app.post('/v2/lbaas/listeners', async (req, reply) => {
     const body = validateBody(req.body, 'listener', 'listener_', LISTENER_POST_FIELDS, true);
     const lb = await findOrFail(LOAD_BALANCER, services, body.loadbalancer_id as string);
-    // A listener belongs to its load balancer's project, whatever the body says.
-    const row = newListenerRow(body, { id: newId(), loadBalancerId: lb.id, projectId: lb.project_id, now: nowTimestamp() });
+    // The listener's own rules, and those of the default pool and L7 policies its body may embed.
+    const graph = planListenerGraph(readListenerGraph(body, req.body), req.body);
+    const plan = graph.listeners[0]!;
+    const protocol = plan.fields.protocol as string;
     const view = await db.kysely.transaction().execute(async (trx) => {
-      if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, { listener: 1 });
-      if (row.default_pool_id) await checkDefaultPool(trx, lb.id, row.default_pool_id, row.protocol);
+      // Everything belongs to the load balancer's project, whatever the body says.
+      if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, countPlan(graph));
+      if (!plan.defaultPool && typeof plan.fields.default_pool_id === 'string')
+        await checkDefaultPool(trx, lb.id, plan.fields.default_pool_id, protocol);
       const lbLock = await lockLoadBalancerForChild(trx, lb.id);
-      checkListenerCreate(body);
-      await checkPortFree(trx, lb.id, row.protocol, row.protocol_port);
-      checkAllowedCidrs(body.allowed_cidrs, vipsOf(lb), hasVipSecurityGroups(lb));
-      await trx.insertInto('listener').values(row).execute();
-      await writeTags(trx, row.id, body.tags);
+      await checkPortFree(trx, lb.id, protocol, plan.fields.protocol_port as number);
+      await checkPlanAgainstLoadBalancer(trx, graph, lb);
+      const tree = await insertGraph(trx, lb, graph);
       await enqueueJob(trx, {
         flow: 'apply-changes',
         loadBalancerId: lb.id,
-        resourceId: row.id,
-        payload: { locked: [lbLock], targets: [{ table: 'listener', id: row.id, action: 'create' }] },
+        resourceId: plan.id,
+        payload: { locked: [lbLock], targets: graphTargets(tree) },
       });
-      return (await listenerViews(trx, [row]))[0]!;
+      return (await listenerViews(trx, [tree.listeners[0]!.row]))[0]!;
     });
     notifyJobsQueued();
     reply.code(201);

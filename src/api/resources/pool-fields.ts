@@ -31,6 +31,9 @@ export const POOL_POST_FIELDS: FieldMap = {
   project_id: str(36),
   tenant_id: str(36),
   ...UPDATABLE,
+  // Created with the pool (a single-create graph), read by graph-shape.ts.
+  healthmonitor: { type: { kind: 'raw' } },
+  members: listOf({ kind: 'raw' }),
 };
 
 /** PUT may change the algorithm but not the protocol or the parents. */

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, validationFailure } from '../../common/errors.js';
-import { newId, nowTimestamp } from '../../common/ids.js';
 import { enqueueJob, notifyJobsQueued } from '../../controller/jobs/job-queue.js';
 import { lockListenersIfActive, lockLoadBalancerForChild, lockTarget, type LockedRef, type Tx } from '../../db/provisioning.js';
 import type { ListenerRow, PoolRow } from '../../db/schema.js';
@@ -10,8 +9,12 @@ import type { ApiServices } from '../services.js';
 import { validateBody } from '../validation/fields.js';
 import type { SessionPersistence } from '../validation/session-persistence.js';
 import { checkPoolProtocol } from './listener-rules.js';
-import { POOL_POST_FIELDS, POOL_PUT_FIELDS, newPoolRow, poolChanges } from './pool-fields.js';
-import { checkPoolCreate, checkPoolUpdate, resolveSessionPersistence } from './pool-rules.js';
+import { checkPlanAgainstLoadBalancer, graphTargets, insertGraph } from './graph-insert.js';
+import { countPlan, planPool } from './graph-plan.js';
+import { readPoolGraph } from './graph-shape.js';
+import { fullPoolView } from './graph-views.js';
+import { POOL_POST_FIELDS, POOL_PUT_FIELDS, poolChanges } from './pool-fields.js';
+import { checkPoolUpdate, resolveSessionPersistence } from './pool-rules.js';
 import { poolDef, poolListenerIds, poolViews } from './pool-view.js';
 import { writeTags } from './tags.js';
 
@@ -37,40 +40,42 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
 
   app.post('/v2/lbaas/pools', async (req, reply) => {
     const body = validateBody(req.body, 'pool', 'pool_', POOL_POST_FIELDS, true);
-    const protocol = body.protocol as string;
-    const sp = resolveSessionPersistence(body, req.body, protocol, null, true) ?? null;
+    // The pool's own rules, and those of the health monitor and members its body may embed.
+    const plan = planPool(readPoolGraph(body, req.body), req.body);
     let listener: ListenerRow | undefined;
     if (typeof body.listener_id === 'string') {
       listener = await findOrFail(LISTENER, services, body.listener_id);
       // Octavia skips this check when loadbalancer_id is given too; a pool the listener cannot use is refused either way.
-      checkPoolProtocol(listener.protocol, protocol);
+      checkPoolProtocol(listener.protocol, body.protocol as string);
     }
     const lbId = (body.loadbalancer_id as string | null | undefined) ?? listener?.load_balancer_id;
     if (!lbId) throw validationFailure('Must provide at least one of: loadbalancer_id, listener_id');
     const lb = await findOrFail(LOAD_BALANCER, services, lbId);
     if (listener && listener.load_balancer_id !== lb.id)
       throw validationFailure(`Listener ${listener.id} does not belong to Load Balancer ${lb.id}.`);
-    const row = newPoolRow(body, sp, { id: newId(), loadBalancerId: lb.id, projectId: lb.project_id, now: nowTimestamp() });
+    const graph = { pools: [plan], listeners: [] };
 
     const view = await db.kysely.transaction().execute(async (trx) => {
-      if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, { pool: 1 });
+      if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, countPlan(graph));
       if (listener) {
         const current = await trx.selectFrom('listener').select('default_pool_id').where('id', '=', listener.id).executeTakeFirst();
         if (current?.default_pool_id) throw conflict('This listener already has a default pool');
       }
       const locked = await lockPoolParents(trx, lb.id, listener ? [listener.id] : []);
-      checkPoolCreate(body);
-      await trx.insertInto('pool').values(row).execute();
+      await checkPlanAgainstLoadBalancer(trx, graph, lb);
+      const tree = await insertGraph(trx, lb, graph);
+      const pool = tree.pools[0]!;
       // With listener_id the new pool becomes that listener's default pool, in the same transaction.
-      if (listener) await trx.updateTable('listener').set({ default_pool_id: row.id }).where('id', '=', listener.id).execute();
-      await writeTags(trx, row.id, body.tags);
+      if (listener) await trx.updateTable('listener').set({ default_pool_id: pool.row.id }).where('id', '=', listener.id).execute();
       await enqueueJob(trx, {
         flow: 'apply-changes',
         loadBalancerId: lb.id,
-        resourceId: row.id,
-        payload: { locked, targets: [{ table: 'pool', id: row.id, action: 'create' }] },
+        resourceId: pool.row.id,
+        payload: { locked, targets: graphTargets(tree) },
       });
-      return (await poolViews(trx, [row]))[0]!;
+      // A pool given a health monitor or members answers with them in full, as in a load balancer's graph.
+      if (!plan.healthMonitor && plan.members.length === 0) return (await poolViews(trx, [pool.row]))[0]!;
+      return fullPoolView(pool, listener ? [listener.id] : [], true);
     });
     notifyJobsQueued();
     reply.code(201);
