@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { isUniqueViolation } from '../../src/api/resources/member-pool.js';
+import { isUniqueViolation } from '../../src/api/resources/members/member-pool.js';
 import { newId, nowTimestamp } from '../../src/common/ids.js';
 import { TestService } from '../helpers/service.js';
 

@@ -7,7 +7,7 @@ import {
   checkTimingNotCleared,
   checkTypeForPool,
   isValidUrlPath,
-} from '../../src/api/resources/health-monitor-rules.js';
+} from '../../src/api/resources/health-monitors/health-monitor-rules.js';
 import { ApiError } from '../../src/common/errors.js';
 
 function faultOf(fn: () => unknown): string {

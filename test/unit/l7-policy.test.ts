@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ApiError } from '../../src/common/errors.js';
-import { placeInOrder } from '../../src/api/resources/l7policy-positions.js';
-import { isRedirectUrl, resolveRedirect, sanitizeRedirectArgs, type PolicyRedirect } from '../../src/api/resources/l7policy-sanitize.js';
+import { placeInOrder } from '../../src/api/resources/l7/l7policy-positions.js';
+import { isRedirectUrl, resolveRedirect, sanitizeRedirectArgs, type PolicyRedirect } from '../../src/api/resources/l7/l7policy-sanitize.js';
 
 function faultOf(fn: () => unknown): string {
   try {

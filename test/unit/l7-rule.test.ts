@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/common/errors.js';
-import { validateRuleData, type RuleData } from '../../src/api/resources/l7rule-validate.js';
+import { validateRuleData, type RuleData } from '../../src/api/resources/l7/l7rule-validate.js';
 
 const rule = (type: string, compare_type: string | null, value: string | null, key: string | null = null): RuleData => ({ type, compare_type, key, value });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/common/errors.js';
-import { listenerChanges, newListenerRow } from '../../src/api/resources/listener-fields.js';
+import { listenerChanges, newListenerRow } from '../../src/api/resources/listeners/listener-fields.js';
 import {
   checkAllowedCidrs,
   checkInsertHeaders,
@@ -10,7 +10,7 @@ import {
   checkPoolProtocol,
   cidrFamily,
   l4Family,
-} from '../../src/api/resources/listener-rules.js';
+} from '../../src/api/resources/listeners/listener-rules.js';
 
 /** Run `fn` and return the fault it raised as [status, message]. */
 function faultOf(fn: () => void): [number, string] {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isEmptyPlan, netGrowth, planMemberBatch, validateBatchBody } from '../../src/api/resources/member-batch.js';
+import { isEmptyPlan, netGrowth, planMemberBatch, validateBatchBody } from '../../src/api/resources/members/member-batch.js';
 import { ApiError } from '../../src/common/errors.js';
 import type { MemberRow } from '../../src/db/schema.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/common/errors.js';
-import { newPoolRow, poolChanges } from '../../src/api/resources/pool-fields.js';
-import { checkPoolCreate, checkPoolUpdate, resolveSessionPersistence } from '../../src/api/resources/pool-rules.js';
+import { newPoolRow, poolChanges } from '../../src/api/resources/pools/pool-fields.js';
+import { checkPoolCreate, checkPoolUpdate, resolveSessionPersistence } from '../../src/api/resources/pools/pool-rules.js';
 import { checkSessionPersistence } from '../../src/api/validation/session-persistence.js';
 import type { PoolRow } from '../../src/db/schema.js';
 
