@@ -10,5 +10,5 @@ integration=(test/integration/*.test.ts)
 e2e=(test/e2e/*.test.ts)
 echo "== unit and integration tests (SQLite)"
 run "${unit[@]}" "${integration[@]}" "${e2e[@]}"
-echo "== API and controller suite on PostgreSQL"
-TAVIA_TEST_DB=postgres run "${integration[@]}"
+echo "== API, controller and resumption suites on PostgreSQL"
+TAVIA_TEST_DB=postgres run "${integration[@]}" "${e2e[@]}"
