@@ -50,7 +50,15 @@ function percentile(sorted: number[], p: number): number {
 function summarize(latencies: number[], seconds: number, errors: number): Stats {
   const sorted = [...latencies].sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
-  return { requests: sorted.length, seconds, rps: sorted.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, errors };
+  return {
+    requests: sorted.length,
+    seconds,
+    rps: sorted.length / seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean,
+    errors,
+  };
 }
 
 /** Latencies and time spent on one target, summed over the rounds it was measured in. */
@@ -107,12 +115,16 @@ async function postLoadBalancer(base: string, name: string): Promise<string> {
     body: JSON.stringify({ loadbalancer: { name, vip_subnet_id: VIP_SUBNET } }),
   });
   const body = (await res.json()) as { loadbalancer?: { id: string } };
-  if (res.status !== 201 || !body.loadbalancer) throw new Error(`POST loadbalancer answered ${res.status}: ${JSON.stringify(body)}`);
+  if (res.status !== 201 || !body.loadbalancer)
+    throw new Error(`POST loadbalancer answered ${res.status}: ${JSON.stringify(body)}`);
   return body.loadbalancer.id;
 }
 
 /** POST a load balancer, then GET it back to back until it is ACTIVE: what a client waiting on it sees. */
-async function postToActive(base: string, name: string): Promise<{ id: string; totalMs: number; postMs: number; polls: number }> {
+async function postToActive(
+  base: string,
+  name: string,
+): Promise<{ id: string; totalMs: number; postMs: number; polls: number }> {
   const t0 = performance.now();
   const id = await postLoadBalancer(base, name);
   const postMs = performance.now() - t0;
@@ -122,7 +134,8 @@ async function postToActive(base: string, name: string): Promise<{ id: string; t
     const status = body.loadbalancer?.provisioning_status;
     if (status === 'ACTIVE') return { id, totalMs: performance.now() - t0, postMs, polls };
     if (status === 'ERROR' || res.status !== 200) throw new Error(`load balancer ${id}: ${res.status} ${status}`);
-    if (performance.now() - t0 > ACTIVE_TIMEOUT_MS) throw new Error(`load balancer ${id} not ACTIVE after ${ACTIVE_TIMEOUT_MS} ms`);
+    if (performance.now() - t0 > ACTIVE_TIMEOUT_MS)
+      throw new Error(`load balancer ${id} not ACTIVE after ${ACTIVE_TIMEOUT_MS} ms`);
   }
 }
 
@@ -140,7 +153,10 @@ async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void>
     }
   };
   await run(`create database ${name}`);
-  return { url: admin.replace(/\/[^/]*$/, `/${name}`), drop: () => run(`drop database if exists ${name} with (force)`) };
+  return {
+    url: admin.replace(/\/[^/]*$/, `/${name}`),
+    drop: () => run(`drop database if exists ${name} with (force)`),
+  };
 }
 
 /** A bare Fastify server answering each path with a constant body: the floor any JSON API pays. */
@@ -158,21 +174,28 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
+    .join('\n');
 }
 
 async function main(): Promise<void> {
   const postgres = process.argv.includes('--postgres');
   const dataDir = mkdtempSync(join(tmpdir(), 'tavia-bench-'));
   const database = postgres ? await freshPostgres() : { url: 'sqlite:tavia.db', drop: async () => {} };
-  const config = loadConfig({ env: {}, overrides: { dataDir, database: { url: database.url }, api: { host: '127.0.0.1', port: 0 } } });
+  const config = loadConfig({
+    env: {},
+    overrides: { dataDir, database: { url: database.url }, api: { host: '127.0.0.1', port: 0 } },
+  });
   useNoopDrivers(config);
   const node = await startNode(config, { api: true, worker: true }, createLogger('silent'));
   let baseline: Awaited<ReturnType<typeof constantServer>> | undefined;
   try {
     const base = node.url!;
-    console.log(`Tavia API benchmark: ${postgres ? 'PostgreSQL' : 'SQLite'}, noop drivers, Node ${process.version}, ` +
-      `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}); client, API and worker in one process`);
+    console.log(
+      `Tavia API benchmark: ${postgres ? 'PostgreSQL' : 'SQLite'}, noop drivers, Node ${process.version}, ` +
+        `${cpus().length} CPU (${cpus()[0]?.model ?? 'unknown'}); client, API and worker in one process`,
+    );
 
     // (a) POST -> ACTIVE, one load balancer at a time.
     const created: string[] = [];
@@ -193,7 +216,9 @@ async function main(): Promise<void> {
 
     // (b) fill up to LOAD_BALANCERS, IN_FLIGHT POSTs at a time, then wait for the worker.
     for (let i = created.length; i < LOAD_BALANCERS; i += IN_FLIGHT) {
-      const batch = Array.from({ length: Math.min(IN_FLIGHT, LOAD_BALANCERS - i) }, (_, j) => postLoadBalancer(base, `bench-${i + j}`));
+      const batch = Array.from({ length: Math.min(IN_FLIGHT, LOAD_BALANCERS - i) }, (_, j) =>
+        postLoadBalancer(base, `bench-${i + j}`),
+      );
       created.push(...(await Promise.all(batch)));
     }
     const settleDeadline = Date.now() + 120000;
@@ -215,7 +240,8 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
     }
     const listed = (JSON.parse(bodies['/list']!) as { loadbalancers: unknown[] }).loadbalancers.length;
-    if (listed !== LOAD_BALANCERS) throw new Error(`the full list has ${listed} load balancers, expected ${LOAD_BALANCERS}`);
+    if (listed !== LOAD_BALANCERS)
+      throw new Error(`the full list has ${listed} load balancers, expected ${LOAD_BALANCERS}`);
     baseline = await constantServer(bodies);
 
     const measured: Array<[string, Stats, Stats, number | undefined]> = [];
@@ -226,27 +252,68 @@ async function main(): Promise<void> {
     await measure(`GET list, all ${LOAD_BALANCERS}`, 'list', [base + paths.list]);
     await measure('GET list ?limit=100', 'list100', [base + paths.list100], OCTAVIA.list100Rps);
     await measure('GET list ?limit=50', 'list50', [base + paths.list50]);
-    await measure('GET one', 'one', created.map((id) => `${base}/v2/lbaas/loadbalancers/${id}`), OCTAVIA.getOneRps);
+    await measure(
+      'GET one',
+      'one',
+      created.map((id) => `${base}/v2/lbaas/loadbalancers/${id}`),
+      OCTAVIA.getOneRps,
+    );
 
-    console.log(`\n(a) POST loadbalancer -> ACTIVE, ${CREATE_SAMPLES} sequential, GET polled back to back (${fmt(polls / CREATE_SAMPLES)} GETs per create)`);
-    console.log(table([
-      ['', 'p50 ms', 'p99 ms', 'mean ms', 'Octavia median ms*', 'Octavia / Tavia p50*'],
-      ['POST -> ACTIVE', fmt(toActive.p50, 2), fmt(toActive.p99, 2), fmt(toActive.mean, 2), String(OCTAVIA.postToActiveMedianMs), `${fmt(OCTAVIA.postToActiveMedianMs / toActive.p50, 0)}x`],
-      ['POST alone (201)', fmt(postOnly.p50, 2), fmt(postOnly.p99, 2), fmt(postOnly.mean, 2), '', ''],
-    ]));
-
-    console.log(`\n(b) ${LOAD_BALANCERS} load balancers present; ${IN_FLIGHT} requests in flight, ${LOAD_SECONDS} s or ${LOAD_MAX_REQUESTS} requests ` +
-      `per target, in ${ROUNDS} slices alternating with the baseline`);
-    console.log(table([
-      ['', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'baseline req/s', 'API / baseline', 'Octavia req/s*', 'Tavia / Octavia*'],
-      ...measured.map(([label, api, floor, octavia]) => [
-        label, String(api.requests), fmt(api.rps, 0), fmt(api.p50, 2), fmt(api.p99, 2), String(api.errors + floor.errors),
-        fmt(floor.rps, 0), fmt(api.rps / floor.rps, 2), octavia === undefined ? '' : String(octavia), octavia === undefined ? '' : `${fmt(api.rps / octavia, 0)}x`,
+    console.log(
+      `\n(a) POST loadbalancer -> ACTIVE, ${CREATE_SAMPLES} sequential, GET polled back to back (${fmt(polls / CREATE_SAMPLES)} GETs per create)`,
+    );
+    console.log(
+      table([
+        ['', 'p50 ms', 'p99 ms', 'mean ms', 'Octavia median ms*', 'Octavia / Tavia p50*'],
+        [
+          'POST -> ACTIVE',
+          fmt(toActive.p50, 2),
+          fmt(toActive.p99, 2),
+          fmt(toActive.mean, 2),
+          String(OCTAVIA.postToActiveMedianMs),
+          `${fmt(OCTAVIA.postToActiveMedianMs / toActive.p50, 0)}x`,
+        ],
+        ['POST alone (201)', fmt(postOnly.p50, 2), fmt(postOnly.p99, 2), fmt(postOnly.mean, 2), '', ''],
       ]),
-    ]));
+    );
+
+    console.log(
+      `\n(b) ${LOAD_BALANCERS} load balancers present; ${IN_FLIGHT} requests in flight, ${LOAD_SECONDS} s or ${LOAD_MAX_REQUESTS} requests ` +
+        `per target, in ${ROUNDS} slices alternating with the baseline`,
+    );
+    console.log(
+      table([
+        [
+          '',
+          'requests',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'errors',
+          'baseline req/s',
+          'API / baseline',
+          'Octavia req/s*',
+          'Tavia / Octavia*',
+        ],
+        ...measured.map(([label, api, floor, octavia]) => [
+          label,
+          String(api.requests),
+          fmt(api.rps, 0),
+          fmt(api.p50, 2),
+          fmt(api.p99, 2),
+          String(api.errors + floor.errors),
+          fmt(floor.rps, 0),
+          fmt(api.rps / floor.rps, 2),
+          octavia === undefined ? '' : String(octavia),
+          octavia === undefined ? '' : `${fmt(api.rps / octavia, 0)}x`,
+        ]),
+      ]),
+    );
     console.log('\nbaseline: a bare Fastify route in this process answering the same bytes as a constant.');
-    console.log('* Octavia figures are quoted from /work/shared/reference/README.md (Octavia 11, noop drivers, same machine kind),');
-    console.log('  not measured in this run; Octavia\'s list figure is for a list of 100 load balancers.');
+    console.log(
+      '* Octavia figures are quoted from /work/shared/reference/README.md (Octavia 11, noop drivers, same machine kind),',
+    );
+    console.log("  not measured in this run; Octavia's list figure is for a list of 100 load balancers.");
   } finally {
     await baseline?.close();
     await node.stop();

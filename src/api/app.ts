@@ -1,5 +1,4 @@
-import Fastify, {
-  LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ApiError, faultBody } from '../common/errors.js';
 import { loadBalancerRoutes } from './resources/load-balancers/load-balancers.js';

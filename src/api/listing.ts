@@ -73,7 +73,8 @@ export function parseListParams(query: Query, spec: ListSpec, maxLimit: number):
   if (rawLimit !== undefined && rawLimit !== '') {
     if (rawLimit === 'infinite') limit = Number.MAX_SAFE_INTEGER;
     else {
-      if (!/^-?\d+$/.test(rawLimit)) throw badRequest(`Invalid input for field/attribute limit. Value: '${rawLimit}'. unable to convert to int`);
+      if (!/^-?\d+$/.test(rawLimit))
+        throw badRequest(`Invalid input for field/attribute limit. Value: '${rawLimit}'. unable to convert to int`);
       const n = Number(rawLimit);
       limit = n < 1 ? Number.MAX_SAFE_INTEGER : Math.min(n, maxLimit > 0 ? maxLimit : n);
     }
@@ -83,7 +84,10 @@ export function parseListParams(query: Query, spec: ListSpec, maxLimit: number):
   const addSort = (key: string, dir: string) => {
     const column = spec.columns[key];
     if (!column) throw badRequest(`Invalid input for field/attribute sort. Value: '${key}'. The sort key is not valid`);
-    if (dir !== 'asc' && dir !== 'desc') throw badRequest(`Invalid input for field/attribute sort_dir. Value: '${dir}'. The sort direction must be asc or desc`);
+    if (dir !== 'asc' && dir !== 'desc')
+      throw badRequest(
+        `Invalid input for field/attribute sort_dir. Value: '${dir}'. The sort direction must be asc or desc`,
+      );
     if (!sort.some((s) => s.column === column)) sort.push({ column, key, desc: dir === 'desc' });
   };
   const sortParam = asList(query.sort).join(',');
@@ -98,7 +102,10 @@ export function parseListParams(query: Query, spec: ListSpec, maxLimit: number):
     keys.forEach((key, i) => addSort(key.trim(), (dirs[i] ?? dirs[0] ?? 'asc').trim().toLowerCase()));
     if (keys.length === 0 && dirs.length > 0) {
       const d = dirs[0]!.toLowerCase();
-      if (d !== 'asc' && d !== 'desc') throw badRequest(`Invalid input for field/attribute sort_dir. Value: '${d}'. The sort direction must be asc or desc`);
+      if (d !== 'asc' && d !== 'desc')
+        throw badRequest(
+          `Invalid input for field/attribute sort_dir. Value: '${d}'. The sort direction must be asc or desc`,
+        );
     }
   }
   // A stable order: created_at then id break every tie, as Octavia appends them.
@@ -112,16 +119,23 @@ export function parseListParams(query: Query, spec: ListSpec, maxLimit: number):
   for (const [key, raw] of Object.entries(query)) {
     if (RESERVED.has(key) || raw === undefined) continue;
     const column = spec.columns[key === 'tenant_id' ? 'project_id' : key];
-    if (!column) throw badRequest(`Invalid input for field/attribute ${key}. Value: '${single(raw)}'. The attribute is not valid for filtering`);
+    if (!column)
+      throw badRequest(
+        `Invalid input for field/attribute ${key}. Value: '${single(raw)}'. The attribute is not valid for filtering`,
+      );
     const text = single(raw) ?? '';
     const kind = spec.kinds?.[key];
     let value: string | number | boolean = text;
     if (kind === 'bool') {
       const b = parseBool(text);
-      if (b === undefined) throw badRequest(`Invalid input for field/attribute ${key}. Value: '${text}'. Value not an unambiguous boolean: ${text}`);
+      if (b === undefined)
+        throw badRequest(
+          `Invalid input for field/attribute ${key}. Value: '${text}'. Value not an unambiguous boolean: ${text}`,
+        );
       value = b;
     } else if (kind === 'int') {
-      if (!/^-?\d+$/.test(text)) throw badRequest(`Invalid input for field/attribute ${key}. Value: '${text}'. unable to convert to int`);
+      if (!/^-?\d+$/.test(text))
+        throw badRequest(`Invalid input for field/attribute ${key}. Value: '${text}'. unable to convert to int`);
       value = Number(text);
       // Every integer column is 32-bit; PostgreSQL would fail on a larger literal.
       if (value < -2147483648 || value > 2147483647)
@@ -130,7 +144,10 @@ export function parseListParams(query: Query, spec: ListSpec, maxLimit: number):
     filters.push({ column, value });
   }
 
-  const fields = asList(query.fields).flatMap((f) => f.split(',')).map((f) => f.trim()).filter((f) => f !== '');
+  const fields = asList(query.fields)
+    .flatMap((f) => f.split(','))
+    .map((f) => f.trim())
+    .filter((f) => f !== '');
   const pageReverse = parseBool(single(query.page_reverse) ?? 'false') === true;
   const marker = single(query.marker);
   return {
@@ -183,7 +200,9 @@ export function applyListParams<T extends AnyTable, O>(
     q = q.where((eb: ExpressionBuilder<Database, T>) => {
       const branches: Expression<SqlBool>[] = [];
       order.forEach((s, i) => {
-        const equalities = order.slice(0, i).map((p) => sql<SqlBool>`${ref(p.column)} = ${markerRow[p.column] as string}`);
+        const equalities = order
+          .slice(0, i)
+          .map((p) => sql<SqlBool>`${ref(p.column)} = ${markerRow[p.column] as string}`);
         const cmp = s.desc ? sql.raw('<') : sql.raw('>');
         branches.push(eb.and([...equalities, sql<SqlBool>`${ref(s.column)} ${cmp} ${markerRow[s.column] as string}`]));
       });

@@ -18,7 +18,11 @@ const USAGE: Record<QuotaName, (trx: Tx, projectId: string) => Promise<number>> 
   l7rule: (trx, p) => count(trx, 'l7rule', p),
 };
 
-async function count(trx: Tx, table: 'load_balancer' | 'listener' | 'pool' | 'health_monitor' | 'member' | 'l7policy' | 'l7rule', projectId: string) {
+async function count(
+  trx: Tx,
+  table: 'load_balancer' | 'listener' | 'pool' | 'health_monitor' | 'member' | 'l7policy' | 'l7rule',
+  projectId: string,
+) {
   const row = await trx
     .selectFrom(table)
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -38,7 +42,12 @@ const LABELS: Record<QuotaName, string> = {
 };
 
 /** The limit in force for a project: its own row, else the configured default (-1 = unlimited). */
-export async function effectiveQuota(trx: Tx | Db['kysely'], config: TaviaConfig, projectId: string, name: QuotaName): Promise<number> {
+export async function effectiveQuota(
+  trx: Tx | Db['kysely'],
+  config: TaviaConfig,
+  projectId: string,
+  name: QuotaName,
+): Promise<number> {
   const row = await trx.selectFrom('quota').select(name).where('project_id', '=', projectId).executeTakeFirst();
   const own = row?.[name];
   return own === null || own === undefined ? config.quotas[name] : own;

@@ -43,7 +43,11 @@ export async function listResource<T extends keyof Database>(
       .executeTakeFirst()) as Record<string, unknown> | undefined;
     if (!markerRow) throw badMarker(params.marker);
   }
-  let q = kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<Database, T, Database[T]>;
+  let q = kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<
+    Database,
+    T,
+    Database[T]
+  >;
   if (scope) q = scope(q);
   q = applyListParams(q, def.table, params, markerRow, def.list);
   const rows = (await q.execute()) as Array<Database[T]>;
@@ -61,7 +65,11 @@ function badMarker(marker: string) {
 }
 
 /** Read one row by id or answer Octavia's 404 "<Label> <id> not found.". */
-export async function findOrFail<T extends keyof Database>(def: Pick<ResourceDef<T>, 'table' | 'label'>, services: ApiServices, id: string): Promise<Database[T]> {
+export async function findOrFail<T extends keyof Database>(
+  def: Pick<ResourceDef<T>, 'table' | 'label'>,
+  services: ApiServices,
+  id: string,
+): Promise<Database[T]> {
   const row = await services.db.kysely
     .selectFrom(def.table as keyof Database)
     .selectAll()
@@ -88,7 +96,11 @@ export async function showResource<T extends keyof Database>(
 export async function loadTags(services: ApiServices, ids: string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   if (ids.length === 0) return out;
-  const rows = await services.db.kysely.selectFrom('tag').select(['resource_id', 'tag']).where('resource_id', 'in', ids).execute();
+  const rows = await services.db.kysely
+    .selectFrom('tag')
+    .select(['resource_id', 'tag'])
+    .where('resource_id', 'in', ids)
+    .execute();
   for (const r of rows) {
     const list = out.get(r.resource_id) ?? [];
     list.push(r.tag);

@@ -52,7 +52,10 @@ function serviceCommand(program: Command, name: string, description: string, rol
 
 const program = new Command();
 program.name('tavia').description('Tavia: load balancing as a service, speaking the OpenStack Octavia v2 API');
-serviceCommand(program, 'up', 'run the all-in-one service: API, controller worker (foreground)', { api: true, worker: true });
+serviceCommand(program, 'up', 'run the all-in-one service: API, controller worker (foreground)', {
+  api: true,
+  worker: true,
+});
 serviceCommand(program, 'api', 'run only the Octavia v2 API', { api: true, worker: false });
 serviceCommand(program, 'worker', 'run only the controller worker', { api: false, worker: true });
 program

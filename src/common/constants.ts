@@ -104,5 +104,9 @@ export const AVAILABILITY_ZONE_CAPABILITIES = [
   { name: 'compute_zone', description: 'The compute availability zone.' },
   { name: 'volume_zone', description: 'The volume availability zone.' },
   { name: 'management_network', description: 'The management network ID for the amphora.' },
-  { name: 'valid_vip_networks', description: 'List of network IDs that are allowed for VIP use. This overrides/replaces the list of allowed networks configured in `octavia.conf`.' },
+  {
+    name: 'valid_vip_networks',
+    description:
+      'List of network IDs that are allowed for VIP use. This overrides/replaces the list of allowed networks configured in `octavia.conf`.',
+  },
 ] as const;

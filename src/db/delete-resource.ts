@@ -40,9 +40,15 @@ export async function deleteResourceTree(trx: Tx, table: ResourceTable, id: stri
       return;
     case 'load_balancer': {
       const listeners = await trx.selectFrom('listener').select('id').where('load_balancer_id', '=', id).execute();
-      await deleteListeners(trx, listeners.map((l) => l.id));
+      await deleteListeners(
+        trx,
+        listeners.map((l) => l.id),
+      );
       const pools = await trx.selectFrom('pool').select('id').where('load_balancer_id', '=', id).execute();
-      await deletePools(trx, pools.map((p) => p.id));
+      await deletePools(
+        trx,
+        pools.map((p) => p.id),
+      );
       await trx.deleteFrom('amphora').where('load_balancer_id', '=', id).execute();
       await deleteRows(trx, 'load_balancer', [id]);
       return;
@@ -59,33 +65,44 @@ async function deleteRows(trx: Tx, table: ResourceTable, ids: string[]): Promise
 async function deletePolicies(trx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const rules = await trx.selectFrom('l7rule').select('id').where('l7policy_id', 'in', ids).execute();
-  await deleteRows(trx, 'l7rule', rules.map((r) => r.id));
+  await deleteRows(
+    trx,
+    'l7rule',
+    rules.map((r) => r.id),
+  );
   await deleteRows(trx, 'l7policy', ids);
 }
 
 async function deleteListeners(trx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const policies = await trx.selectFrom('l7policy').select('id').where('listener_id', 'in', ids).execute();
-  await deletePolicies(trx, policies.map((p) => p.id));
+  await deletePolicies(
+    trx,
+    policies.map((p) => p.id),
+  );
   await deleteRows(trx, 'listener', ids);
 }
 
 async function deletePools(trx: Tx, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   const members = await trx.selectFrom('member').select('id').where('pool_id', 'in', ids).execute();
-  await deleteRows(trx, 'member', members.map((m) => m.id));
+  await deleteRows(
+    trx,
+    'member',
+    members.map((m) => m.id),
+  );
   const hms = await trx.selectFrom('health_monitor').select('id').where('pool_id', 'in', ids).execute();
-  await deleteRows(trx, 'health_monitor', hms.map((h) => h.id));
+  await deleteRows(
+    trx,
+    'health_monitor',
+    hms.map((h) => h.id),
+  );
   await trx
     .updateTable('listener')
     .set({ default_pool_id: null, updated_at: nowTimestamp() })
     .where('default_pool_id', 'in', ids)
     .execute();
-  await trx
-    .updateTable('l7policy')
-    .set({ redirect_pool_id: null })
-    .where('redirect_pool_id', 'in', ids)
-    .execute();
+  await trx.updateTable('l7policy').set({ redirect_pool_id: null }).where('redirect_pool_id', 'in', ids).execute();
   await deleteRows(trx, 'pool', ids);
 }
 
@@ -99,6 +116,11 @@ export async function renumberPolicies(trx: Tx, listenerId: string): Promise<voi
     .orderBy('created_at')
     .execute();
   for (const [i, p] of policies.entries()) {
-    if (p.position !== i + 1) await trx.updateTable('l7policy').set({ position: i + 1 }).where('id', '=', p.id).execute();
+    if (p.position !== i + 1)
+      await trx
+        .updateTable('l7policy')
+        .set({ position: i + 1 })
+        .where('id', '=', p.id)
+        .execute();
   }
 }

@@ -27,19 +27,40 @@ export interface LoadBalancerGraph {
 }
 
 /** Read the whole tree of one load balancer (seven small indexed queries), or undefined if it is gone. */
-export async function loadLoadBalancerGraph(db: Kysely<Database>, lbId: string): Promise<LoadBalancerGraph | undefined> {
+export async function loadLoadBalancerGraph(
+  db: Kysely<Database>,
+  lbId: string,
+): Promise<LoadBalancerGraph | undefined> {
   const loadBalancer = await db.selectFrom('load_balancer').selectAll().where('id', '=', lbId).executeTakeFirst();
   if (!loadBalancer) return undefined;
   const [listeners, pools, amphorae] = await Promise.all([
-    db.selectFrom('listener').selectAll().where('load_balancer_id', '=', lbId).orderBy('created_at').orderBy('id').execute(),
-    db.selectFrom('pool').selectAll().where('load_balancer_id', '=', lbId).orderBy('created_at').orderBy('id').execute(),
+    db
+      .selectFrom('listener')
+      .selectAll()
+      .where('load_balancer_id', '=', lbId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('pool')
+      .selectAll()
+      .where('load_balancer_id', '=', lbId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
     db.selectFrom('amphora').selectAll().where('load_balancer_id', '=', lbId).orderBy('created_at').execute(),
   ]);
   const poolIds = pools.map((p) => p.id);
   const listenerIds = listeners.map((l) => l.id);
   const [members, healthMonitors, l7policies] = await Promise.all([
     poolIds.length
-      ? db.selectFrom('member').selectAll().where('pool_id', 'in', poolIds).orderBy('created_at').orderBy('id').execute()
+      ? db
+          .selectFrom('member')
+          .selectAll()
+          .where('pool_id', 'in', poolIds)
+          .orderBy('created_at')
+          .orderBy('id')
+          .execute()
       : [],
     poolIds.length ? db.selectFrom('health_monitor').selectAll().where('pool_id', 'in', poolIds).execute() : [],
     listenerIds.length
@@ -48,7 +69,13 @@ export async function loadLoadBalancerGraph(db: Kysely<Database>, lbId: string):
   ]);
   const policyIds = l7policies.map((p) => p.id);
   const l7rules = policyIds.length
-    ? await db.selectFrom('l7rule').selectAll().where('l7policy_id', 'in', policyIds).orderBy('created_at').orderBy('id').execute()
+    ? await db
+        .selectFrom('l7rule')
+        .selectAll()
+        .where('l7policy_id', 'in', policyIds)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
     : [];
   return { loadBalancer, listeners, pools, members, healthMonitors, l7policies, l7rules, amphorae };
 }

@@ -64,7 +64,11 @@ export async function lockLoadBalancerItself(
 ): Promise<LockedRef> {
   for (let attempt = 0; ; attempt++) {
     if (await testAndSet(trx, 'load_balancer', lbId, to, from)) return { table: 'load_balancer', id: lbId };
-    const row = await trx.selectFrom('load_balancer').select('provisioning_status').where('id', '=', lbId).executeTakeFirst();
+    const row = await trx
+      .selectFrom('load_balancer')
+      .select('provisioning_status')
+      .where('id', '=', lbId)
+      .executeTakeFirst();
     if (!row || !from.includes(row.provisioning_status) || attempt >= 2)
       throw conflict(`Invalid state ${row?.provisioning_status ?? 'DELETED'} of loadbalancer resource ${lbId}`);
   }

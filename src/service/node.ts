@@ -24,7 +24,11 @@ export interface TaviaNode {
 }
 
 /** Open the database, bring its schema up to date and start the requested parts. */
-export async function startNode(config: TaviaConfig, roles: NodeRoles, log = createLogger(config.logLevel)): Promise<TaviaNode> {
+export async function startNode(
+  config: TaviaConfig,
+  roles: NodeRoles,
+  log = createLogger(config.logLevel),
+): Promise<TaviaNode> {
   const db = openDatabase(config.database.url, config.dataDir);
   await migrateToLatest(db);
   const drivers = createDrivers(config);

@@ -15,14 +15,27 @@ import { killAllProcessNodes, NodeSandbox, ProcessNode } from '../helpers/proces
 
 const STEP_DELAY_MS = 300;
 const VIP_SUBNET = '11111111-2222-3333-4444-555555555555';
-const RESOURCE_TABLES: ResourceTable[] = ['load_balancer', 'listener', 'pool', 'member', 'health_monitor', 'l7policy', 'l7rule'];
+const RESOURCE_TABLES: ResourceTable[] = [
+  'load_balancer',
+  'listener',
+  'pool',
+  'member',
+  'health_monitor',
+  'l7policy',
+  'l7rule',
+];
 
 type Job = Omit<JobRow, 'id'> & { id: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll `probe` until it returns a value (not undefined), for at most `timeoutMs`. */
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 10): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 10,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -45,10 +58,15 @@ async function jobOf(db: Db, resourceId: string, flow: string): Promise<Job | un
 
 /** Wait until the job has saved at least one step but is not finished, the moment to pull the plug. */
 function midFlow(db: Db, resourceId: string, flow: string, minStep = 1): Promise<Job> {
-  return waitFor(`${flow} of ${resourceId} to be under way`, 15000, async () => {
-    const job = await jobOf(db, resourceId, flow);
-    return job && job.state === 'running' && job.step >= minStep ? job : undefined;
-  }, 5);
+  return waitFor(
+    `${flow} of ${resourceId} to be under way`,
+    15000,
+    async () => {
+      const job = await jobOf(db, resourceId, flow);
+      return job && job.state === 'running' && job.step >= minStep ? job : undefined;
+    },
+    5,
+  );
 }
 
 function finished(db: Db, resourceId: string, flow: string, timeoutMs = 20000): Promise<Job> {
@@ -106,7 +124,14 @@ async function assertAllSettled(db: Db): Promise<void> {
 /** A listener, a pool (its default) with a health monitor, and two members, all ACTIVE, written straight to the tables. */
 async function insertChildren(db: Db, lbId: string): Promise<Record<ResourceTable, string[]>> {
   const now = nowTimestamp();
-  const base = { project_id: 'project-a', provisioning_status: 'ACTIVE', operating_status: 'ONLINE', admin_state_up: true, created_at: now, updated_at: null };
+  const base = {
+    project_id: 'project-a',
+    provisioning_status: 'ACTIVE',
+    operating_status: 'ONLINE',
+    admin_state_up: true,
+    created_at: now,
+    updated_at: null,
+  };
   const poolId = newId();
   const listenerId = newId();
   const hmId = newId();
@@ -115,39 +140,102 @@ async function insertChildren(db: Db, lbId: string): Promise<Record<ResourceTabl
     await trx
       .insertInto('pool')
       .values({
-        ...base, id: poolId, load_balancer_id: lbId, name: 'pool', description: '', protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN',
-        session_persistence: null, tls_enabled: false, tls_container_ref: null, ca_tls_container_ref: null, crl_container_ref: null,
-        tls_ciphers: null, tls_versions: null, alpn_protocols: null,
+        ...base,
+        id: poolId,
+        load_balancer_id: lbId,
+        name: 'pool',
+        description: '',
+        protocol: 'HTTP',
+        lb_algorithm: 'ROUND_ROBIN',
+        session_persistence: null,
+        tls_enabled: false,
+        tls_container_ref: null,
+        ca_tls_container_ref: null,
+        crl_container_ref: null,
+        tls_ciphers: null,
+        tls_versions: null,
+        alpn_protocols: null,
       })
       .execute();
     await trx
       .insertInto('listener')
       .values({
-        ...base, id: listenerId, load_balancer_id: lbId, name: 'listener', description: '', protocol: 'HTTP', protocol_port: 80,
-        connection_limit: -1, default_pool_id: poolId, default_tls_container_ref: null, sni_container_refs: '[]', insert_headers: '{}',
-        timeout_client_data: 50000, timeout_member_connect: 5000, timeout_member_data: 50000, timeout_tcp_inspect: 0,
-        client_ca_tls_container_ref: null, client_authentication: 'NONE', client_crl_container_ref: null, allowed_cidrs: null,
-        tls_ciphers: null, tls_versions: null, alpn_protocols: null, hsts_max_age: null, hsts_include_subdomains: false, hsts_preload: false,
+        ...base,
+        id: listenerId,
+        load_balancer_id: lbId,
+        name: 'listener',
+        description: '',
+        protocol: 'HTTP',
+        protocol_port: 80,
+        connection_limit: -1,
+        default_pool_id: poolId,
+        default_tls_container_ref: null,
+        sni_container_refs: '[]',
+        insert_headers: '{}',
+        timeout_client_data: 50000,
+        timeout_member_connect: 5000,
+        timeout_member_data: 50000,
+        timeout_tcp_inspect: 0,
+        client_ca_tls_container_ref: null,
+        client_authentication: 'NONE',
+        client_crl_container_ref: null,
+        allowed_cidrs: null,
+        tls_ciphers: null,
+        tls_versions: null,
+        alpn_protocols: null,
+        hsts_max_age: null,
+        hsts_include_subdomains: false,
+        hsts_preload: false,
       })
       .execute();
     for (const [i, id] of memberIds.entries())
       await trx
         .insertInto('member')
         .values({
-          ...base, id, pool_id: poolId, name: `m${i}`, address: `192.0.2.${10 + i}`, protocol_port: 8080, weight: 1, backup: false,
-          subnet_id: null, monitor_address: null, monitor_port: null, vnic_type: 'normal',
+          ...base,
+          id,
+          pool_id: poolId,
+          name: `m${i}`,
+          address: `192.0.2.${10 + i}`,
+          protocol_port: 8080,
+          weight: 1,
+          backup: false,
+          subnet_id: null,
+          monitor_address: null,
+          monitor_port: null,
+          vnic_type: 'normal',
         })
         .execute();
     await trx
       .insertInto('health_monitor')
       .values({
-        ...base, id: hmId, pool_id: poolId, name: 'hm', type: 'HTTP', delay: 5, timeout: 3, max_retries: 3, max_retries_down: 3,
-        http_method: 'GET', url_path: '/', expected_codes: '200', http_version: null, domain_name: null,
+        ...base,
+        id: hmId,
+        pool_id: poolId,
+        name: 'hm',
+        type: 'HTTP',
+        delay: 5,
+        timeout: 3,
+        max_retries: 3,
+        max_retries_down: 3,
+        http_method: 'GET',
+        url_path: '/',
+        expected_codes: '200',
+        http_version: null,
+        domain_name: null,
       })
       .execute();
     await trx.insertInto('tag').values({ resource_id: listenerId, tag: 'child' }).execute();
   });
-  return { load_balancer: [lbId], listener: [listenerId], pool: [poolId], member: memberIds, health_monitor: [hmId], l7policy: [], l7rule: [] };
+  return {
+    load_balancer: [lbId],
+    listener: [listenerId],
+    pool: [poolId],
+    member: memberIds,
+    health_monitor: [hmId],
+    l7policy: [],
+    l7rule: [],
+  };
 }
 
 describe('controller resumption after kill -9', () => {
@@ -179,7 +267,9 @@ describe('controller resumption after kill -9', () => {
 
   it('finishes a load balancer create after a crash, with exactly one amphora', async () => {
     const first = await start('node-a');
-    const res = await first.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'crash-create', vip_subnet_id: VIP_SUBNET } });
+    const res = await first.post('/v2/lbaas/loadbalancers', {
+      loadbalancer: { name: 'crash-create', vip_subnet_id: VIP_SUBNET },
+    });
     assert.equal(res.status, 201);
     const id = res.body.loadbalancer.id as string;
     await midFlow(db, id, 'loadbalancer.create');
@@ -201,7 +291,11 @@ describe('controller resumption after kill -9', () => {
     assert.equal(shown.status, 200);
     assert.equal(shown.body.loadbalancer.provisioning_status, 'ACTIVE');
     assert.equal(await amphoraCount(db, id), 1);
-    const amphora = await db.kysely.selectFrom('amphora').selectAll().where('load_balancer_id', '=', id).executeTakeFirstOrThrow();
+    const amphora = await db.kysely
+      .selectFrom('amphora')
+      .selectAll()
+      .where('load_balancer_id', '=', id)
+      .executeTakeFirstOrThrow();
     assert.equal(amphora.id, JSON.parse(job.payload).amphoraId);
     assert.equal(amphora.status, 'ALLOCATED');
     await assertAllSettled(db);
@@ -210,7 +304,9 @@ describe('controller resumption after kill -9', () => {
 
   it('re-runs a half-done amphora build without building a second amphora', async () => {
     const first = await start('node-a');
-    const res = await first.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'crash-in-build', vip_subnet_id: VIP_SUBNET } });
+    const res = await first.post('/v2/lbaas/loadbalancers', {
+      loadbalancer: { name: 'crash-in-build', vip_subnet_id: VIP_SUBNET },
+    });
     assert.equal(res.status, 201);
     const id = res.body.loadbalancer.id as string;
     // Stop after the build step wrote its amphora row ...
@@ -218,7 +314,12 @@ describe('controller resumption after kill -9', () => {
     await crash(first);
     assert.equal(await amphoraCount(db, id), 1);
     // ... and make the job look as if the crash came before the build step recorded its completion.
-    await db.kysely.updateTable('job').set({ step: 1 }).where('resource_id', '=', id).where('flow', '=', 'loadbalancer.create').execute();
+    await db.kysely
+      .updateTable('job')
+      .set({ step: 1 })
+      .where('resource_id', '=', id)
+      .where('flow', '=', 'loadbalancer.create')
+      .execute();
 
     const second = await start('node-a');
     const job = await finished(db, id, 'loadbalancer.create');
@@ -232,7 +333,9 @@ describe('controller resumption after kill -9', () => {
   it('finishes a load balancer update after a crash', async () => {
     const first = await start('node-a');
     const id = await activeLoadBalancer(first, 'crash-update');
-    const res = await first.put(`/v2/lbaas/loadbalancers/${id}`, { loadbalancer: { description: 'written before the crash' } });
+    const res = await first.put(`/v2/lbaas/loadbalancers/${id}`, {
+      loadbalancer: { description: 'written before the crash' },
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body.loadbalancer.provisioning_status, 'PENDING_UPDATE');
     await midFlow(db, id, 'apply-changes');
@@ -264,14 +367,16 @@ describe('controller resumption after kill -9', () => {
 
     assertHalfDone((await jobOf(db, id, 'loadbalancer.delete'))!, 'node-a');
     for (const [table, ids] of Object.entries(tree) as Array<[ResourceTable, string[]]>)
-      for (const rowId of ids) assert.equal(await provisioningStatus(db, table, rowId), 'PENDING_DELETE', `${table} ${rowId}`);
+      for (const rowId of ids)
+        assert.equal(await provisioningStatus(db, table, rowId), 'PENDING_DELETE', `${table} ${rowId}`);
 
     const second = await start('node-a');
     const job = await finished(db, id, 'loadbalancer.delete');
     assert.equal(job.state, 'done');
     assert.equal(job.attempts, 2);
     for (const [table, ids] of Object.entries(tree) as Array<[ResourceTable, string[]]>)
-      for (const rowId of ids) assert.equal(await provisioningStatus(db, table, rowId), undefined, `${table} ${rowId} should be gone`);
+      for (const rowId of ids)
+        assert.equal(await provisioningStatus(db, table, rowId), undefined, `${table} ${rowId} should be gone`);
     assert.equal(await amphoraCount(db, id), 0);
     const tags = await db.kysely.selectFrom('tag').select('tag').where('resource_id', 'in', tree.listener).execute();
     assert.deepEqual(tags, []);
@@ -280,11 +385,13 @@ describe('controller resumption after kill -9', () => {
     await second.stop();
   });
 
-  it('lets a node with another id take a crashed node\'s job only once its lease has run out', async () => {
+  it("lets a node with another id take a crashed node's job only once its lease has run out", async () => {
     // Long enough for the second node to be up and polling well before the lease ends.
     const config = sandbox.writeConfig('lease.yaml', 'worker:\n  lease_ms: 8000\n  poll_interval_ms: 100\n');
     const first = await start('node-a', config);
-    const res = await first.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'crash-takeover', vip_subnet_id: VIP_SUBNET } });
+    const res = await first.post('/v2/lbaas/loadbalancers', {
+      loadbalancer: { name: 'crash-takeover', vip_subnet_id: VIP_SUBNET },
+    });
     assert.equal(res.status, 201);
     const id = res.body.loadbalancer.id as string;
     await midFlow(db, id, 'loadbalancer.create');
@@ -295,7 +402,10 @@ describe('controller resumption after kill -9', () => {
 
     const second = await start('node-b', config);
     const readyAt = Date.now();
-    assert.ok(readyAt < leaseUntil - 1000, `node-b should be up at least 1 s before the lease ends (${leaseUntil - readyAt} ms left)`);
+    assert.ok(
+      readyAt < leaseUntil - 1000,
+      `node-b should be up at least 1 s before the lease ends (${leaseUntil - readyAt} ms left)`,
+    );
     // While the lease holds, node-b polls (every 100 ms) and must leave the job alone.
     let observations = 0;
     const takenAt = await waitFor('node-b to take the job over', 20000, async () => {

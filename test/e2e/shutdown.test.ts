@@ -27,9 +27,17 @@ describe('clean stop on SIGTERM', () => {
 
     const db = sandbox.openDb();
     try {
-      const lb = await db.kysely.selectFrom('load_balancer').select('provisioning_status').where('id', '=', created.body.loadbalancer.id).executeTakeFirstOrThrow();
+      const lb = await db.kysely
+        .selectFrom('load_balancer')
+        .select('provisioning_status')
+        .where('id', '=', created.body.loadbalancer.id)
+        .executeTakeFirstOrThrow();
       assert.equal(lb.provisioning_status, 'ACTIVE', 'the flow under way was finished before the exit');
-      const open = await db.kysely.selectFrom('job').select('id').where('state', 'in', ['pending', 'running']).execute();
+      const open = await db.kysely
+        .selectFrom('job')
+        .select('id')
+        .where('state', 'in', ['pending', 'running'])
+        .execute();
       assert.equal(open.length, 0);
     } finally {
       await db.close();

@@ -33,15 +33,24 @@ export interface DbSnapshot {
 }
 
 function rowKey(row: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(row).sort().map((column) => [column, row[column]]));
+  return JSON.stringify(
+    Object.keys(row)
+      .sort()
+      .map((column) => [column, row[column]]),
+  );
 }
 
 /** Read every row of every table (but `job`) and count the jobs. */
 export async function takeDbSnapshot(db: Db): Promise<DbSnapshot> {
   const names = Object.keys(SNAPSHOT_TABLES) as SnapshotTable[];
   const [jobs, ...contents] = await Promise.all([
-    db.kysely.selectFrom('job').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    ...names.map((table) => db.kysely.selectFrom(table).selectAll().execute() as Promise<Array<Record<string, unknown>>>),
+    db.kysely
+      .selectFrom('job')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow(),
+    ...names.map(
+      (table) => db.kysely.selectFrom(table).selectAll().execute() as Promise<Array<Record<string, unknown>>>,
+    ),
   ]);
   const tables = Object.fromEntries(names.map((table, i) => [table, contents[i]!.map(rowKey).sort()]));
   return { tables: tables as Record<SnapshotTable, string[]>, jobCount: Number(jobs.n) };

@@ -118,7 +118,19 @@ export class ProcessNode {
       TAVIA_WORKER_STEP_DELAY_MS: String(options.stepDelayMs ?? 0),
       TAVIA_LOG_LEVEL: options.logLevel ?? 'info',
     });
-    const args = ['--import', 'tsx', CLI, 'up', '--noop', '--host', '127.0.0.1', '--port', String(port), '--data-dir', sandbox.dataDir];
+    const args = [
+      '--import',
+      'tsx',
+      CLI,
+      'up',
+      '--noop',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      sandbox.dataDir,
+    ];
     if (options.configPath) args.push('-c', options.configPath);
     const child = spawn(process.execPath, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const node = new ProcessNode(child, `http://127.0.0.1:${port}`, options.nodeId);
@@ -191,7 +203,12 @@ export class ProcessNode {
     }
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const res = await fetch(this.url + path, {
       method,
       headers: { 'content-type': 'application/json', 'x-project-id': 'project-a', ...headers },

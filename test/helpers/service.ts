@@ -58,7 +58,11 @@ export class TestService {
         ...overrides,
       },
     });
-    const node = await startNode(config, { api: true, worker: true }, createLogger(process.env.TAVIA_TEST_LOG ?? 'silent'));
+    const node = await startNode(
+      config,
+      { api: true, worker: true },
+      createLogger(process.env.TAVIA_TEST_LOG ?? 'silent'),
+    );
     return new TestService(node, config, async () => {
       await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -69,7 +73,12 @@ export class TestService {
     return this.node.url!;
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const res = await fetch(this.url + path, {
       method,
       headers: { 'content-type': 'application/json', 'x-project-id': 'project-a', ...headers },

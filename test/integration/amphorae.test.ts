@@ -9,9 +9,26 @@ import { TestService } from '../helpers/service.js';
 const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debuginfo: null });
 const MISSING = '00000000-0000-0000-0000-000000000000';
 const AMPHORA_FIELDS = [
-  'id', 'loadbalancer_id', 'compute_id', 'lb_network_ip', 'vrrp_ip', 'ha_ip', 'vrrp_port_id', 'ha_port_id', 'cert_expiration',
-  'cert_busy', 'role', 'status', 'vrrp_interface', 'vrrp_id', 'vrrp_priority', 'cached_zone', 'created_at', 'updated_at',
-  'image_id', 'compute_flavor',
+  'id',
+  'loadbalancer_id',
+  'compute_id',
+  'lb_network_ip',
+  'vrrp_ip',
+  'ha_ip',
+  'vrrp_port_id',
+  'ha_port_id',
+  'cert_expiration',
+  'cert_busy',
+  'role',
+  'status',
+  'vrrp_interface',
+  'vrrp_id',
+  'vrrp_priority',
+  'cached_zone',
+  'created_at',
+  'updated_at',
+  'image_id',
+  'compute_flavor',
 ];
 
 describe('amphorae', () => {
@@ -28,34 +45,81 @@ describe('amphorae', () => {
     assert.equal(res.body.amphorae.length, 1);
     return res.body.amphorae[0];
   };
-  const lbStatus = async (lbId: string) => (await svc.get(`/v2/lbaas/loadbalancers/${lbId}`)).body.loadbalancer.provisioning_status;
+  const lbStatus = async (lbId: string) =>
+    (await svc.get(`/v2/lbaas/loadbalancers/${lbId}`)).body.loadbalancer.provisioning_status;
   const setLbStatus = (lbId: string, status: string) =>
     db().updateTable('load_balancer').set({ provisioning_status: status }).where('id', '=', lbId).execute();
   const lastJob = async () => {
     const job = await db().selectFrom('job').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
-    return { flow: job.flow, loadBalancerId: job.load_balancer_id, resourceId: job.resource_id, payload: JSON.parse(job.payload) };
+    return {
+      flow: job.flow,
+      loadBalancerId: job.load_balancer_id,
+      resourceId: job.resource_id,
+      payload: JSON.parse(job.payload),
+    };
   };
   const insertSpare = async () => {
     const id = randomUUID();
     await db()
       .insertInto('amphora')
       .values({
-        id, load_balancer_id: null, compute_id: `noop-${id}`, lb_network_ip: '192.0.2.9', vrrp_ip: null, ha_ip: null, vrrp_port_id: null,
-        ha_port_id: null, cert_expiration: null, cert_busy: false, role: null, status: 'READY', vrrp_interface: null, vrrp_id: null,
-        vrrp_priority: null, cached_zone: null, image_id: null, compute_flavor: null, created_at: '2026-01-01T00:00:00', updated_at: null,
+        id,
+        load_balancer_id: null,
+        compute_id: `noop-${id}`,
+        lb_network_ip: '192.0.2.9',
+        vrrp_ip: null,
+        ha_ip: null,
+        vrrp_port_id: null,
+        ha_port_id: null,
+        cert_expiration: null,
+        cert_busy: false,
+        role: null,
+        status: 'READY',
+        vrrp_interface: null,
+        vrrp_id: null,
+        vrrp_priority: null,
+        cached_zone: null,
+        image_id: null,
+        compute_flavor: null,
+        created_at: '2026-01-01T00:00:00',
+        updated_at: null,
       })
       .execute();
     return id;
   };
   const insertListener = async (lbId: string, port: number) => {
     const row: ListenerRow = {
-      id: randomUUID(), project_id: 'project-a', provisioning_status: 'ACTIVE', operating_status: 'ONLINE', admin_state_up: true,
-      created_at: `2026-01-01T00:00:0${port % 10}`, updated_at: null, load_balancer_id: lbId, name: null, description: null,
-      protocol: 'HTTP', protocol_port: port, connection_limit: -1, default_pool_id: null, default_tls_container_ref: null,
-      sni_container_refs: '[]', insert_headers: '{}', timeout_client_data: 50000, timeout_member_connect: 5000,
-      timeout_member_data: 50000, timeout_tcp_inspect: 0, client_ca_tls_container_ref: null, client_authentication: 'NONE',
-      client_crl_container_ref: null, allowed_cidrs: null, tls_ciphers: null, tls_versions: null, alpn_protocols: null,
-      hsts_max_age: null, hsts_include_subdomains: false, hsts_preload: false,
+      id: randomUUID(),
+      project_id: 'project-a',
+      provisioning_status: 'ACTIVE',
+      operating_status: 'ONLINE',
+      admin_state_up: true,
+      created_at: `2026-01-01T00:00:0${port % 10}`,
+      updated_at: null,
+      load_balancer_id: lbId,
+      name: null,
+      description: null,
+      protocol: 'HTTP',
+      protocol_port: port,
+      connection_limit: -1,
+      default_pool_id: null,
+      default_tls_container_ref: null,
+      sni_container_refs: '[]',
+      insert_headers: '{}',
+      timeout_client_data: 50000,
+      timeout_member_connect: 5000,
+      timeout_member_data: 50000,
+      timeout_tcp_inspect: 0,
+      client_ca_tls_container_ref: null,
+      client_authentication: 'NONE',
+      client_crl_container_ref: null,
+      allowed_cidrs: null,
+      tls_ciphers: null,
+      tls_versions: null,
+      alpn_protocols: null,
+      hsts_max_age: null,
+      hsts_include_subdomains: false,
+      hsts_preload: false,
     };
     await db().insertInto('listener').values(row).execute();
     return row.id;

@@ -20,13 +20,18 @@ describe('availability zones and their profiles', () => {
     return res.body.availability_zone_profile;
   };
   const createZone = async (name: string, profileId: string, extra: Record<string, unknown> = {}) => {
-    const res = await svc.post('/v2/lbaas/availabilityzones', { availability_zone: { name, availability_zone_profile_id: profileId, ...extra } });
+    const res = await svc.post('/v2/lbaas/availabilityzones', {
+      availability_zone: { name, availability_zone_profile_id: profileId, ...extra },
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body.availability_zone;
   };
 
   it('lists nothing at first (28_az_list)', async () => {
-    assert.deepEqual((await svc.get('/v2/lbaas/availabilityzones')).body, { availability_zones: [], availability_zones_links: [] });
+    assert.deepEqual((await svc.get('/v2/lbaas/availabilityzones')).body, {
+      availability_zones: [],
+      availability_zones_links: [],
+    });
     assert.deepEqual((await svc.get('/v2/availabilityzoneprofiles')).body, {
       availability_zone_profiles: [],
       availability_zone_profile_links: [],
@@ -42,7 +47,9 @@ describe('availability zones and their profiles', () => {
       provider_name: 'amphora',
       availability_zone_data: '{"compute_zone": "az1", "valid_vip_networks": ["n1"]}',
     });
-    assert.deepEqual((await svc.get(`/v2/lbaas/availabilityzoneprofiles/${azp.id}`)).body, { availability_zone_profile: azp });
+    assert.deepEqual((await svc.get(`/v2/lbaas/availabilityzoneprofiles/${azp.id}`)).body, {
+      availability_zone_profile: azp,
+    });
     const put = await svc.put(`/v2/lbaas/availabilityzoneprofiles/${azp.id}`, {
       availability_zone_profile: { availability_zone_data: '{"management_network": "mgmt"}' },
     });
@@ -71,14 +78,22 @@ describe('availability zones and their profiles', () => {
     );
     const notArray = await post({ ...base, availability_zone_data: '{"valid_vip_networks": "n1"}' });
     assert.equal(notArray.status, 501);
-    assert.equal(notArray.body.faultstring, "Provider 'amphora' does not support a requested option: valid_vip_networks 'n1' is not of type 'array'");
+    assert.equal(
+      notArray.body.faultstring,
+      "Provider 'amphora' does not support a requested option: valid_vip_networks 'n1' is not of type 'array'",
+    );
     const unknownAttr = await post({ ...base, availability_zone_data: '{}', tags: [] });
-    assert.deepEqual(unknownAttr.body, fault('Unknown attribute for argument availability_zone_profile_.availability_zone_profile: tags'));
+    assert.deepEqual(
+      unknownAttr.body,
+      fault('Unknown attribute for argument availability_zone_profile_.availability_zone_profile: tags'),
+    );
   });
 
   it('creates an availability zone keyed by its name', async () => {
     const azp = await createProfile('azp-zone');
-    const res = await svc.post('/v2/lbaas/availabilityzones', { availability_zone: { name: 'zone-a', availability_zone_profile_id: azp.id } });
+    const res = await svc.post('/v2/lbaas/availabilityzones', {
+      availability_zone: { name: 'zone-a', availability_zone_profile_id: azp.id },
+    });
     assert.equal(res.status, 201);
     const zone = res.body.availability_zone;
     assert.deepEqual(Object.keys(zone), ['name', 'description', 'enabled', 'availability_zone_profile_id']);
@@ -87,7 +102,9 @@ describe('availability zones and their profiles', () => {
     const fields = await svc.get('/v2/lbaas/availabilityzones/zone-a?fields=enabled');
     assert.deepEqual(fields.body, { availability_zone: { enabled: true } });
 
-    const dup = await svc.post('/v2/lbaas/availabilityzones', { availability_zone: { name: 'zone-a', availability_zone_profile_id: azp.id } });
+    const dup = await svc.post('/v2/lbaas/availabilityzones', {
+      availability_zone: { name: 'zone-a', availability_zone_profile_id: azp.id },
+    });
     assert.equal(dup.status, 409);
     assert.deepEqual(dup.body, fault('A availability zone of zone-a already exists.'));
     const noProfile = await svc.post('/v2/lbaas/availabilityzones', {
@@ -95,8 +112,13 @@ describe('availability zones and their profiles', () => {
     });
     assert.equal(noProfile.status, 400);
     assert.deepEqual(noProfile.body, fault(`${MISSING} is not a valid option for availability_zone_profile_id`));
-    const noName = await svc.post('/v2/lbaas/availabilityzones', { availability_zone: { availability_zone_profile_id: azp.id } });
-    assert.deepEqual(noName.body, fault("Invalid input for field/attribute name. Value: 'None'. Mandatory field missing."));
+    const noName = await svc.post('/v2/lbaas/availabilityzones', {
+      availability_zone: { availability_zone_profile_id: azp.id },
+    });
+    assert.deepEqual(
+      noName.body,
+      fault("Invalid input for field/attribute name. Value: 'None'. Mandatory field missing."),
+    );
     const missing = await svc.get('/v2/lbaas/availabilityzones/nowhere');
     assert.equal(missing.status, 404);
     assert.deepEqual(missing.body, fault('Availability Zone nowhere not found.'));
@@ -105,9 +127,18 @@ describe('availability zones and their profiles', () => {
   it('updates description and enabled only', async () => {
     const azp = await createProfile('azp-update');
     await createZone('zone-u', azp.id, { description: 'first' });
-    const put = await svc.put('/v2/lbaas/availabilityzones/zone-u', { availability_zone: { description: 'second', enabled: false } });
+    const put = await svc.put('/v2/lbaas/availabilityzones/zone-u', {
+      availability_zone: { description: 'second', enabled: false },
+    });
     assert.equal(put.status, 200);
-    assert.deepEqual(put.body, { availability_zone: { name: 'zone-u', description: 'second', enabled: false, availability_zone_profile_id: azp.id } });
+    assert.deepEqual(put.body, {
+      availability_zone: {
+        name: 'zone-u',
+        description: 'second',
+        enabled: false,
+        availability_zone_profile_id: azp.id,
+      },
+    });
     const rename = await svc.put('/v2/lbaas/availabilityzones/zone-u', { availability_zone: { name: 'other' } });
     assert.equal(rename.status, 400);
     assert.deepEqual(rename.body, fault('Unknown attribute for argument availability_zone_.availability_zone: name'));
@@ -120,18 +151,34 @@ describe('availability zones and their profiles', () => {
     const azp = await createProfile('azp-list');
     for (const name of ['list-c', 'list-a', 'list-b']) await createZone(name, azp.id);
     const all = await svc.get(`/v2/lbaas/availabilityzones?availability_zone_profile_id=${azp.id}&fields=name`);
-    assert.deepEqual(all.body, { availability_zones: [{ name: 'list-a' }, { name: 'list-b' }, { name: 'list-c' }], availability_zones_links: [] });
+    assert.deepEqual(all.body, {
+      availability_zones: [{ name: 'list-a' }, { name: 'list-b' }, { name: 'list-c' }],
+      availability_zones_links: [],
+    });
     const page = await svc.get(`/v2/lbaas/availabilityzones?availability_zone_profile_id=${azp.id}&limit=2`);
-    assert.deepEqual(page.body.availability_zones.map((z: { name: string }) => z.name), ['list-a', 'list-b']);
+    assert.deepEqual(
+      page.body.availability_zones.map((z: { name: string }) => z.name),
+      ['list-a', 'list-b'],
+    );
     assert.equal(page.body.availability_zones_links[0].rel, 'next');
     assert.match(page.body.availability_zones_links[0].href, /marker=list-b/);
-    const rest = await svc.get(`/v2/lbaas/availabilityzones?availability_zone_profile_id=${azp.id}&limit=2&marker=list-b`);
-    assert.deepEqual(rest.body.availability_zones.map((z: { name: string }) => z.name), ['list-c']);
-    const desc = await svc.get(`/v2/lbaas/availabilityzones?availability_zone_profile_id=${azp.id}&sort=name:desc&fields=name`);
+    const rest = await svc.get(
+      `/v2/lbaas/availabilityzones?availability_zone_profile_id=${azp.id}&limit=2&marker=list-b`,
+    );
+    assert.deepEqual(
+      rest.body.availability_zones.map((z: { name: string }) => z.name),
+      ['list-c'],
+    );
+    const desc = await svc.get(
+      `/v2/lbaas/availabilityzones?availability_zone_profile_id=${azp.id}&sort=name:desc&fields=name`,
+    );
     assert.deepEqual(desc.body.availability_zones, [{ name: 'list-c' }, { name: 'list-b' }, { name: 'list-a' }]);
     const badMarker = await svc.get('/v2/lbaas/availabilityzones?marker=nowhere');
     assert.equal(badMarker.status, 400);
-    assert.deepEqual(badMarker.body, fault("Invalid input for field/attribute marker. Value: 'nowhere'. The marker is not valid"));
+    assert.deepEqual(
+      badMarker.body,
+      fault("Invalid input for field/attribute marker. Value: 'nowhere'. The marker is not valid"),
+    );
   });
 
   it('keeps a zone and its profile while in use, and frees them after', async () => {

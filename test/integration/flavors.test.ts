@@ -13,7 +13,9 @@ describe('flavors and flavor profiles', () => {
   after(() => svc.stop());
 
   const createProfile = async (name: string, flavorData = '{"loadbalancer_topology": "SINGLE"}') => {
-    const res = await svc.post('/v2/lbaas/flavorprofiles', { flavorprofile: { name, provider_name: 'amphora', flavor_data: flavorData } });
+    const res = await svc.post('/v2/lbaas/flavorprofiles', {
+      flavorprofile: { name, provider_name: 'amphora', flavor_data: flavorData },
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     return res.body.flavorprofile;
   };
@@ -30,7 +32,11 @@ describe('flavors and flavor profiles', () => {
 
   it('creates, shows, lists and updates a flavor profile', async () => {
     const res = await svc.post('/v2/lbaas/flavorprofiles', {
-      flavorprofile: { name: 'fp-single', provider_name: 'amphora', flavor_data: '{"loadbalancer_topology": "SINGLE", "compute_flavor": "m1.amp"}' },
+      flavorprofile: {
+        name: 'fp-single',
+        provider_name: 'amphora',
+        flavor_data: '{"loadbalancer_topology": "SINGLE", "compute_flavor": "m1.amp"}',
+      },
     });
     assert.equal(res.status, 201);
     const fp = res.body.flavorprofile;
@@ -81,11 +87,15 @@ describe('flavors and flavor profiles', () => {
     assert.equal(unknownKey.status, 501);
     assert.deepEqual(unknownKey.body, {
       faultcode: 'Server',
-      faultstring: "Provider 'amphora' does not support a requested option: Additional properties are not allowed ('bogus' was unexpected)",
+      faultstring:
+        "Provider 'amphora' does not support a requested option: Additional properties are not allowed ('bogus' was unexpected)",
       debuginfo: null,
     });
     const twoKeys = await post({ ...base, flavor_data: '{"a": 1, "compute_flavor": "x", "b": 2}' });
-    assert.equal(twoKeys.body.faultstring, "Provider 'amphora' does not support a requested option: Additional properties are not allowed ('a', 'b' were unexpected)");
+    assert.equal(
+      twoKeys.body.faultstring,
+      "Provider 'amphora' does not support a requested option: Additional properties are not allowed ('a', 'b' were unexpected)",
+    );
 
     const badTopology = await post({ ...base, flavor_data: '{"loadbalancer_topology": "TRIPLE"}' });
     assert.equal(badTopology.status, 501);
@@ -94,18 +104,30 @@ describe('flavors and flavor profiles', () => {
       "Provider 'amphora' does not support a requested option: loadbalancer_topology 'TRIPLE' is not one of ['SINGLE', 'ACTIVE_STANDBY']",
     );
     const badType = await post({ ...base, flavor_data: '{"compute_flavor": 5}' });
-    assert.equal(badType.body.faultstring, "Provider 'amphora' does not support a requested option: compute_flavor 5 is not of type 'string'");
+    assert.equal(
+      badType.body.faultstring,
+      "Provider 'amphora' does not support a requested option: compute_flavor 5 is not of type 'string'",
+    );
     const notObject = await post({ ...base, flavor_data: '["SINGLE"]' });
     assert.equal(notObject.status, 501);
-    assert.equal(notObject.body.faultstring, "Provider 'amphora' does not support a requested option: ['SINGLE'] is not of type 'object'");
+    assert.equal(
+      notObject.body.faultstring,
+      "Provider 'amphora' does not support a requested option: ['SINGLE'] is not of type 'object'",
+    );
 
     const tooLong = await post({ ...base, flavor_data: `{"compute_flavor": "${'x'.repeat(4096)}"}` });
     assert.equal(tooLong.status, 400);
-    assert.match(tooLong.body.faultstring, /^Invalid input for field\/attribute flavor_data\. Value: '.*'\. Value should have a maximum character requirement of 4096$/);
+    assert.match(
+      tooLong.body.faultstring,
+      /^Invalid input for field\/attribute flavor_data\. Value: '.*'\. Value should have a maximum character requirement of 4096$/,
+    );
 
     const missing = await post({ name: 'x', provider_name: 'amphora' });
     assert.equal(missing.status, 400);
-    assert.deepEqual(missing.body, fault("Invalid input for field/attribute flavor_data. Value: 'None'. Mandatory field missing."));
+    assert.deepEqual(
+      missing.body,
+      fault("Invalid input for field/attribute flavor_data. Value: 'None'. Mandatory field missing."),
+    );
 
     const unknownAttr = await post({ ...base, flavor_data: '{}', bogus: 1 });
     assert.equal(unknownAttr.status, 400);
@@ -120,7 +142,13 @@ describe('flavors and flavor profiles', () => {
     assert.equal(res.status, 201);
     const flavor = res.body.flavor;
     assert.deepEqual(Object.keys(flavor), ['id', 'name', 'description', 'enabled', 'flavor_profile_id']);
-    assert.deepEqual(flavor, { id: flavor.id, name: 'small', description: '', enabled: true, flavor_profile_id: fp.id });
+    assert.deepEqual(flavor, {
+      id: flavor.id,
+      name: 'small',
+      description: '',
+      enabled: true,
+      flavor_profile_id: fp.id,
+    });
     assert.deepEqual((await svc.get(`/v2.0/lbaas/flavors/${flavor.id}`)).body, { flavor });
 
     const dup = await svc.post('/v2/lbaas/flavors', { flavor: { name: 'small', flavor_profile_id: fp.id } });
@@ -133,16 +161,27 @@ describe('flavors and flavor profiles', () => {
 
     const badId = await svc.post('/v2/lbaas/flavors', { flavor: { name: 'x', flavor_profile_id: 'nope' } });
     assert.equal(badId.status, 400);
-    assert.equal(badId.body.faultstring, "Invalid input for field/attribute flavor_profile_id. Value: 'nope'. Value should be UUID format");
+    assert.equal(
+      badId.body.faultstring,
+      "Invalid input for field/attribute flavor_profile_id. Value: 'nope'. Value should be UUID format",
+    );
   });
 
   it('updates a flavor name, description and enabled, but not its profile', async () => {
     const fp = await createProfile('fp-update');
     const flavor = await createFlavor('medium', fp.id, { description: 'two cpus' });
     await createFlavor('large', fp.id);
-    const put = await svc.put(`/v2/lbaas/flavors/${flavor.id}`, { flavor: { name: 'medium-2', description: null, enabled: false } });
+    const put = await svc.put(`/v2/lbaas/flavors/${flavor.id}`, {
+      flavor: { name: 'medium-2', description: null, enabled: false },
+    });
     assert.equal(put.status, 200);
-    assert.deepEqual(put.body.flavor, { id: flavor.id, name: 'medium-2', description: '', enabled: false, flavor_profile_id: fp.id });
+    assert.deepEqual(put.body.flavor, {
+      id: flavor.id,
+      name: 'medium-2',
+      description: '',
+      enabled: false,
+      flavor_profile_id: fp.id,
+    });
 
     const taken = await svc.put(`/v2/lbaas/flavors/${flavor.id}`, { flavor: { name: 'large' } });
     assert.equal(taken.status, 409);
@@ -158,7 +197,10 @@ describe('flavors and flavor profiles', () => {
     assert.deepEqual(profile.body, fault('Unknown attribute for argument flavor_.flavor: flavor_profile_id'));
 
     const disabled = await svc.get(`/v2/lbaas/flavors?enabled=false&flavor_profile_id=${fp.id}`);
-    assert.deepEqual(disabled.body.flavors.map((f: { name: string }) => f.name), ['medium-2']);
+    assert.deepEqual(
+      disabled.body.flavors.map((f: { name: string }) => f.name),
+      ['medium-2'],
+    );
 
     const missing = await svc.put(`/v2/lbaas/flavors/${MISSING}`, { flavor: { name: 'x' } });
     assert.equal(missing.status, 404);
@@ -173,13 +215,22 @@ describe('flavors and flavor profiles', () => {
     for (const name of ['page-a', 'page-b', 'page-c']) await createFlavor(name, fp.id);
     const first = await svc.get(`/v2/lbaas/flavors?flavor_profile_id=${fp.id}&sort=name:asc&limit=2`);
     assert.equal(first.status, 200);
-    assert.deepEqual(first.body.flavors.map((f: { name: string }) => f.name), ['page-a', 'page-b']);
+    assert.deepEqual(
+      first.body.flavors.map((f: { name: string }) => f.name),
+      ['page-a', 'page-b'],
+    );
     assert.equal(first.body.flavors_links.length, 1);
     assert.equal(first.body.flavors_links[0].rel, 'next');
     const next = new URL(first.body.flavors_links[0].href);
     const second = await svc.get(`${next.pathname}${next.search}`);
-    assert.deepEqual(second.body.flavors.map((f: { name: string }) => f.name), ['page-c']);
-    assert.deepEqual(second.body.flavors_links.map((l: { rel: string }) => l.rel), ['previous']);
+    assert.deepEqual(
+      second.body.flavors.map((f: { name: string }) => f.name),
+      ['page-c'],
+    );
+    assert.deepEqual(
+      second.body.flavors_links.map((l: { rel: string }) => l.rel),
+      ['previous'],
+    );
     const badMarker = await svc.get(`/v2/lbaas/flavors?marker=${MISSING}`);
     assert.equal(badMarker.status, 400);
     const badFilter = await svc.get('/v2/lbaas/flavors?bogus=1');
@@ -193,7 +244,9 @@ describe('flavors and flavor profiles', () => {
     const changeData = await svc.put(`/v2/lbaas/flavorprofiles/${fp.id}`, { flavorprofile: { flavor_data: '{}' } });
     assert.equal(changeData.status, 409);
     assert.deepEqual(changeData.body, fault(`Flavor profile ${fp.id} is in use and cannot be modified.`));
-    const changeProvider = await svc.put(`/v2/lbaas/flavorprofiles/${fp.id}`, { flavorprofile: { provider_name: 'octavia' } });
+    const changeProvider = await svc.put(`/v2/lbaas/flavorprofiles/${fp.id}`, {
+      flavorprofile: { provider_name: 'octavia' },
+    });
     assert.equal(changeProvider.status, 409);
     const rename = await svc.put(`/v2/lbaas/flavorprofiles/${fp.id}`, { flavorprofile: { name: 'fp-renamed' } });
     assert.equal(rename.status, 200);

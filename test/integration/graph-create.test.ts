@@ -7,45 +7,178 @@ const SUBNET = '11111111-2222-3333-4444-555555555555';
 
 // Field orders of 94_lb_create_full_tree (and 11_hm_create for the embedded monitor, without `pools`).
 const LB_KEYS = [
-  'listeners', 'pools', 'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id',
-  'created_at', 'updated_at', 'vip_address', 'vip_port_id', 'vip_subnet_id', 'vip_network_id', 'additional_vips', 'provider',
-  'flavor_id', 'vip_qos_policy_id', 'tags', 'availability_zone', 'tenant_id',
+  'listeners',
+  'pools',
+  'id',
+  'name',
+  'description',
+  'provisioning_status',
+  'operating_status',
+  'admin_state_up',
+  'project_id',
+  'created_at',
+  'updated_at',
+  'vip_address',
+  'vip_port_id',
+  'vip_subnet_id',
+  'vip_network_id',
+  'additional_vips',
+  'provider',
+  'flavor_id',
+  'vip_qos_policy_id',
+  'tags',
+  'availability_zone',
+  'tenant_id',
 ];
 const LISTENER_KEYS = [
-  'l7policies', 'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'protocol',
-  'protocol_port', 'connection_limit', 'default_tls_container_ref', 'sni_container_refs', 'project_id', 'default_pool_id',
-  'insert_headers', 'created_at', 'updated_at', 'timeout_client_data', 'timeout_member_connect', 'timeout_member_data',
-  'timeout_tcp_inspect', 'tags', 'client_ca_tls_container_ref', 'client_authentication', 'client_crl_container_ref',
-  'allowed_cidrs', 'tls_ciphers', 'tls_versions', 'alpn_protocols', 'tenant_id',
+  'l7policies',
+  'id',
+  'name',
+  'description',
+  'provisioning_status',
+  'operating_status',
+  'admin_state_up',
+  'protocol',
+  'protocol_port',
+  'connection_limit',
+  'default_tls_container_ref',
+  'sni_container_refs',
+  'project_id',
+  'default_pool_id',
+  'insert_headers',
+  'created_at',
+  'updated_at',
+  'timeout_client_data',
+  'timeout_member_connect',
+  'timeout_member_data',
+  'timeout_tcp_inspect',
+  'tags',
+  'client_ca_tls_container_ref',
+  'client_authentication',
+  'client_crl_container_ref',
+  'allowed_cidrs',
+  'tls_ciphers',
+  'tls_versions',
+  'alpn_protocols',
+  'tenant_id',
 ];
 const POOL_KEYS = [
-  'members', 'healthmonitor', 'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up',
-  'protocol', 'lb_algorithm', 'session_persistence', 'project_id', 'listeners', 'created_at', 'updated_at', 'tags',
-  'tls_container_ref', 'ca_tls_container_ref', 'crl_container_ref', 'tls_enabled', 'tls_ciphers', 'tls_versions',
-  'alpn_protocols', 'tenant_id',
+  'members',
+  'healthmonitor',
+  'id',
+  'name',
+  'description',
+  'provisioning_status',
+  'operating_status',
+  'admin_state_up',
+  'protocol',
+  'lb_algorithm',
+  'session_persistence',
+  'project_id',
+  'listeners',
+  'created_at',
+  'updated_at',
+  'tags',
+  'tls_container_ref',
+  'ca_tls_container_ref',
+  'crl_container_ref',
+  'tls_enabled',
+  'tls_ciphers',
+  'tls_versions',
+  'alpn_protocols',
+  'tenant_id',
 ];
 const MEMBER_KEYS = [
-  'id', 'name', 'operating_status', 'provisioning_status', 'admin_state_up', 'address', 'protocol_port', 'weight', 'backup',
-  'subnet_id', 'project_id', 'created_at', 'updated_at', 'monitor_address', 'monitor_port', 'tags', 'tenant_id',
+  'id',
+  'name',
+  'operating_status',
+  'provisioning_status',
+  'admin_state_up',
+  'address',
+  'protocol_port',
+  'weight',
+  'backup',
+  'subnet_id',
+  'project_id',
+  'created_at',
+  'updated_at',
+  'monitor_address',
+  'monitor_port',
+  'tags',
+  'tenant_id',
 ];
 const HM_KEYS = [
-  'id', 'name', 'type', 'delay', 'timeout', 'max_retries', 'max_retries_down', 'http_method', 'url_path', 'expected_codes',
-  'admin_state_up', 'project_id', 'provisioning_status', 'operating_status', 'created_at', 'updated_at', 'tags',
-  'http_version', 'domain_name', 'tenant_id',
+  'id',
+  'name',
+  'type',
+  'delay',
+  'timeout',
+  'max_retries',
+  'max_retries_down',
+  'http_method',
+  'url_path',
+  'expected_codes',
+  'admin_state_up',
+  'project_id',
+  'provisioning_status',
+  'operating_status',
+  'created_at',
+  'updated_at',
+  'tags',
+  'http_version',
+  'domain_name',
+  'tenant_id',
 ];
 const POLICY_KEYS = [
-  'rules', 'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id', 'action',
-  'listener_id', 'redirect_pool_id', 'redirect_url', 'redirect_prefix', 'position', 'created_at', 'updated_at', 'tags',
-  'redirect_http_code', 'tenant_id',
+  'rules',
+  'id',
+  'name',
+  'description',
+  'provisioning_status',
+  'operating_status',
+  'admin_state_up',
+  'project_id',
+  'action',
+  'listener_id',
+  'redirect_pool_id',
+  'redirect_url',
+  'redirect_prefix',
+  'position',
+  'created_at',
+  'updated_at',
+  'tags',
+  'redirect_http_code',
+  'tenant_id',
 ];
 const RULE_KEYS = [
-  'id', 'type', 'compare_type', 'key', 'value', 'invert', 'provisioning_status', 'operating_status', 'created_at', 'updated_at',
-  'project_id', 'admin_state_up', 'tags', 'tenant_id',
+  'id',
+  'type',
+  'compare_type',
+  'key',
+  'value',
+  'invert',
+  'provisioning_status',
+  'operating_status',
+  'created_at',
+  'updated_at',
+  'project_id',
+  'admin_state_up',
+  'tags',
+  'tenant_id',
 ];
 
 const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debuginfo: null });
-const pool = (name: string, extra: Record<string, unknown> = {}) => ({ name, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', ...extra });
-const listener = (port: number, extra: Record<string, unknown> = {}) => ({ protocol: 'HTTP', protocol_port: port, ...extra });
+const pool = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  protocol: 'HTTP',
+  lb_algorithm: 'ROUND_ROBIN',
+  ...extra,
+});
+const listener = (port: number, extra: Record<string, unknown> = {}) => ({
+  protocol: 'HTTP',
+  protocol_port: port,
+  ...extra,
+});
 
 /** The full tree of 94: a listener whose default pool has one member and an HTTP health monitor. */
 const FULL_TREE = {
@@ -70,13 +203,27 @@ describe('load balancer graph create', () => {
   after(() => svc.stop());
 
   const create = (loadbalancer: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    svc.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: { vip_subnet_id: SUBNET, ...loadbalancer } }, headers);
+    svc.request(
+      'POST',
+      '/v2/lbaas/loadbalancers',
+      { loadbalancer: { vip_subnet_id: SUBNET, ...loadbalancer } },
+      headers,
+    );
   const rows = (table: 'listener' | 'pool' | 'member' | 'health_monitor' | 'l7policy' | 'l7rule') =>
-    svc.node.db.kysely.selectFrom(table).select(['id', 'provisioning_status', 'operating_status', 'project_id']).execute();
-  const statusTree = async (lbId: string) => (await svc.get(`/v2/lbaas/loadbalancers/${lbId}/status`)).body.statuses.loadbalancer;
+    svc.node.db.kysely
+      .selectFrom(table)
+      .select(['id', 'provisioning_status', 'operating_status', 'project_id'])
+      .execute();
+  const statusTree = async (lbId: string) =>
+    (await svc.get(`/v2/lbaas/loadbalancers/${lbId}/status`)).body.statuses.loadbalancer;
 
   /** POST `loadbalancer` and expect `status` and `faultstring`, with the database exactly as before. */
-  const refused = async (loadbalancer: Record<string, unknown>, status: number, faultstring: string, headers: Record<string, string> = {}) => {
+  const refused = async (
+    loadbalancer: Record<string, unknown>,
+    status: number,
+    faultstring: string,
+    headers: Record<string, string> = {},
+  ) => {
     await svc.settle();
     const before = await takeDbSnapshot(svc.node.db);
     const res = await create(loadbalancer, headers);
@@ -103,13 +250,31 @@ describe('load balancer graph create', () => {
       assert.deepEqual(Object.keys(p.members[0]), MEMBER_KEYS);
       assert.deepEqual(Object.keys(p.healthmonitor), HM_KEYS);
       assert.deepEqual(
-        { name: l.name, protocol: l.protocol, protocol_port: l.protocol_port, default_pool_id: l.default_pool_id, l7policies: l.l7policies },
+        {
+          name: l.name,
+          protocol: l.protocol,
+          protocol_port: l.protocol_port,
+          default_pool_id: l.default_pool_id,
+          l7policies: l.l7policies,
+        },
         { name: 'tl', protocol: 'HTTP', protocol_port: 80, default_pool_id: p.id, l7policies: [] },
       );
-      assert.deepEqual([l.provisioning_status, l.operating_status, l.project_id, l.tenant_id], ['PENDING_CREATE', 'OFFLINE', 'project-a', 'project-a']);
+      assert.deepEqual(
+        [l.provisioning_status, l.operating_status, l.project_id, l.tenant_id],
+        ['PENDING_CREATE', 'OFFLINE', 'project-a', 'project-a'],
+      );
       assert.deepEqual([l.connection_limit, l.insert_headers, l.allowed_cidrs, l.tls_versions], [-1, {}, null, null]);
       assert.deepEqual(
-        [p.name, p.protocol, p.lb_algorithm, p.provisioning_status, p.operating_status, p.project_id, p.session_persistence, p.listeners],
+        [
+          p.name,
+          p.protocol,
+          p.lb_algorithm,
+          p.provisioning_status,
+          p.operating_status,
+          p.project_id,
+          p.session_persistence,
+          p.listeners,
+        ],
         ['tp', 'HTTP', 'ROUND_ROBIN', 'PENDING_CREATE', 'OFFLINE', 'project-a', null, [{ id: l.id }]],
       );
       const m = p.members[0];
@@ -119,19 +284,38 @@ describe('load balancer graph create', () => {
       );
       const hm = p.healthmonitor;
       assert.deepEqual(
-        [hm.type, hm.delay, hm.timeout, hm.max_retries, hm.max_retries_down, hm.http_method, hm.url_path, hm.expected_codes],
+        [
+          hm.type,
+          hm.delay,
+          hm.timeout,
+          hm.max_retries,
+          hm.max_retries_down,
+          hm.http_method,
+          hm.url_path,
+          hm.expected_codes,
+        ],
         ['HTTP', 5, 3, 2, 3, 'GET', '/', '200'],
       );
-      assert.deepEqual([hm.provisioning_status, hm.operating_status, hm.project_id], ['PENDING_CREATE', 'OFFLINE', 'project-a']);
+      assert.deepEqual(
+        [hm.provisioning_status, hm.operating_status, hm.project_id],
+        ['PENDING_CREATE', 'OFFLINE', 'project-a'],
+      );
       for (const table of ['listener', 'pool', 'member', 'health_monitor'] as const) {
         const found = await rows(table);
         assert.equal(found.length, 1, table);
         assert.deepEqual([found[0]!.provisioning_status, found[0]!.project_id], ['PENDING_CREATE', 'project-a'], table);
       }
       // The tree is locked until the create flow has run.
-      const blocked = await svc.post('/v2/lbaas/listeners', { listener: { loadbalancer_id: lb.id, protocol: 'TCP', protocol_port: 81 } });
-      assert.deepEqual([blocked.status, blocked.body], [409, fault(`Load Balancer ${lb.id} is immutable and cannot be updated.`)]);
-      const member = await svc.post(`/v2/lbaas/pools/${p.id}/members`, { member: { address: '10.0.0.8', protocol_port: 80 } });
+      const blocked = await svc.post('/v2/lbaas/listeners', {
+        listener: { loadbalancer_id: lb.id, protocol: 'TCP', protocol_port: 81 },
+      });
+      assert.deepEqual(
+        [blocked.status, blocked.body],
+        [409, fault(`Load Balancer ${lb.id} is immutable and cannot be updated.`)],
+      );
+      const member = await svc.post(`/v2/lbaas/pools/${p.id}/members`, {
+        member: { address: '10.0.0.8', protocol_port: 80 },
+      });
       assert.deepEqual([member.status, member.body], [409, fault(`Pool ${p.id} is immutable and cannot be updated.`)]);
     } finally {
       await svc.node.worker!.start();
@@ -156,9 +340,22 @@ describe('load balancer graph create', () => {
               name: 'tp',
               provisioning_status: 'ACTIVE',
               operating_status: 'OFFLINE',
-              health_monitor: { id: p.healthmonitor.id, name: '', type: 'HTTP', provisioning_status: 'ACTIVE', operating_status: 'ONLINE' },
+              health_monitor: {
+                id: p.healthmonitor.id,
+                name: '',
+                type: 'HTTP',
+                provisioning_status: 'ACTIVE',
+                operating_status: 'ONLINE',
+              },
               members: [
-                { id: p.members[0].id, name: '', operating_status: 'OFFLINE', provisioning_status: 'ACTIVE', address: '10.0.0.7', protocol_port: 80 },
+                {
+                  id: p.members[0].id,
+                  name: '',
+                  operating_status: 'OFFLINE',
+                  provisioning_status: 'ACTIVE',
+                  address: '10.0.0.7',
+                  protocol_port: 80,
+                },
               ],
             },
           ],
@@ -183,10 +380,18 @@ describe('load balancer graph create', () => {
             {
               name: 'to-api',
               action: 'REDIRECT_TO_POOL',
-              redirect_pool: pool('api', { protocol: 'PROXY', members: [{ address: '10.0.0.9', protocol_port: 8080, weight: 5 }] }),
+              redirect_pool: pool('api', {
+                protocol: 'PROXY',
+                members: [{ address: '10.0.0.9', protocol_port: 8080, weight: 5 }],
+              }),
               rules: [{ type: 'PATH', compare_type: 'STARTS_WITH', value: '/api', tags: ['r'] }],
             },
-            { name: 'deny', action: 'REJECT', position: 1, rules: [{ type: 'HOST_NAME', compare_type: 'EQUAL_TO', value: 'bad.example' }] },
+            {
+              name: 'deny',
+              action: 'REJECT',
+              position: 1,
+              rules: [{ type: 'HOST_NAME', compare_type: 'EQUAL_TO', value: 'bad.example' }],
+            },
           ],
         }),
       ],
@@ -195,35 +400,72 @@ describe('load balancer graph create', () => {
     const lb = res.body.loadbalancer;
     assert.deepEqual(lb.tags, ['t']);
     const [web, api] = lb.pools;
-    assert.deepEqual([web.name, api.name], ['web', 'api'], 'the top-level pools first, then those defined in listeners');
+    assert.deepEqual(
+      [web.name, api.name],
+      ['web', 'api'],
+      'the top-level pools first, then those defined in listeners',
+    );
     assert.deepEqual(web.tags, ['w']);
     assert.equal(api.protocol, 'PROXY');
-    assert.deepEqual([api.members.length, api.members[0].weight, api.members[0].operating_status], [1, 5, 'NO_MONITOR']);
+    assert.deepEqual(
+      [api.members.length, api.members[0].weight, api.members[0].operating_status],
+      [1, 5, 'NO_MONITOR'],
+    );
     assert.equal(api.healthmonitor, null);
     const [l] = lb.listeners;
     assert.equal(l.default_pool_id, web.id);
     assert.deepEqual(web.listeners, [{ id: l.id }]);
-    assert.deepEqual(api.listeners, [{ id: l.id }], 'a pool reached through an enabled policy with rules serves the listener');
+    assert.deepEqual(
+      api.listeners,
+      [{ id: l.id }],
+      'a pool reached through an enabled policy with rules serves the listener',
+    );
     const [deny, toApi] = l.l7policies;
     assert.deepEqual(Object.keys(toApi), POLICY_KEYS);
-    assert.deepEqual([deny.name, deny.position, toApi.name, toApi.position], ['deny', 1, 'to-api', 2], 'position 1 goes before the first');
     assert.deepEqual(
-      [toApi.action, toApi.redirect_pool_id, toApi.redirect_url, toApi.redirect_http_code, toApi.listener_id, toApi.provisioning_status],
+      [deny.name, deny.position, toApi.name, toApi.position],
+      ['deny', 1, 'to-api', 2],
+      'position 1 goes before the first',
+    );
+    assert.deepEqual(
+      [
+        toApi.action,
+        toApi.redirect_pool_id,
+        toApi.redirect_url,
+        toApi.redirect_http_code,
+        toApi.listener_id,
+        toApi.provisioning_status,
+      ],
       ['REDIRECT_TO_POOL', api.id, null, null, l.id, 'PENDING_CREATE'],
     );
     assert.equal(toApi.rules.length, 1);
     assert.deepEqual(Object.keys(toApi.rules[0]), RULE_KEYS);
     assert.deepEqual(
-      [toApi.rules[0].type, toApi.rules[0].value, toApi.rules[0].tags, toApi.rules[0].provisioning_status, toApi.rules[0].project_id],
+      [
+        toApi.rules[0].type,
+        toApi.rules[0].value,
+        toApi.rules[0].tags,
+        toApi.rules[0].provisioning_status,
+        toApi.rules[0].project_id,
+      ],
       ['PATH', '/api', ['r'], 'PENDING_CREATE', 'project-a'],
     );
     await svc.settle();
     const tree = await statusTree(lb.id);
-    assert.deepEqual(tree.listeners[0].pools.map((x: any) => [x.name, x.provisioning_status]), [['web', 'ACTIVE'], ['api', 'ACTIVE']]);
+    assert.deepEqual(
+      tree.listeners[0].pools.map((x: any) => [x.name, x.provisioning_status]),
+      [
+        ['web', 'ACTIVE'],
+        ['api', 'ACTIVE'],
+      ],
+    );
     const policies = (await svc.get(`/v2/lbaas/l7policies?listener_id=${l.id}&sort=position`)).body.l7policies;
     assert.deepEqual(
       policies.map((x: any) => [x.name, x.position, x.provisioning_status, x.operating_status]),
-      [['deny', 1, 'ACTIVE', 'ONLINE'], ['to-api', 2, 'ACTIVE', 'ONLINE']],
+      [
+        ['deny', 1, 'ACTIVE', 'ONLINE'],
+        ['to-api', 2, 'ACTIVE', 'ONLINE'],
+      ],
     );
     const rule = (await svc.get(`/v2/lbaas/l7policies/${toApi.id}/rules/${toApi.rules[0].id}`)).body.rule;
     assert.deepEqual([rule.provisioning_status, rule.operating_status], ['ACTIVE', 'ONLINE']);
@@ -233,17 +475,27 @@ describe('load balancer graph create', () => {
     const res = await create({
       name: 'shared',
       pools: [pool('shared')],
-      listeners: [listener(80, { default_pool: { name: 'shared' } }), listener(81, { protocol: 'TCP', default_pool: { name: 'shared' } })],
+      listeners: [
+        listener(80, { default_pool: { name: 'shared' } }),
+        listener(81, { protocol: 'TCP', default_pool: { name: 'shared' } }),
+      ],
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const lb = res.body.loadbalancer;
     assert.equal(lb.pools.length, 1);
     const [p] = lb.pools;
-    assert.deepEqual(lb.listeners.map((l: any) => l.default_pool_id), [p.id, p.id]);
+    assert.deepEqual(
+      lb.listeners.map((l: any) => l.default_pool_id),
+      [p.id, p.id],
+    );
     const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
     assert.deepEqual([...p.listeners].sort(byId), lb.listeners.map((l: any) => ({ id: l.id })).sort(byId));
     await svc.settle();
-    const pools = await svc.node.db.kysely.selectFrom('pool').select('id').where('load_balancer_id', '=', lb.id).execute();
+    const pools = await svc.node.db.kysely
+      .selectFrom('pool')
+      .select('id')
+      .where('load_balancer_id', '=', lb.id)
+      .execute();
     assert.deepEqual(pools, [{ id: p.id }]);
   });
 
@@ -270,7 +522,7 @@ describe('load balancer graph create', () => {
     );
   });
 
-  it('applies each resource\'s own rules to embedded objects', async () => {
+  it("applies each resource's own rules to embedded objects", async () => {
     await refused(
       { listeners: [listener(80, { default_pool: pool('udp', { protocol: 'UDP' }) })] },
       400,
@@ -282,12 +534,25 @@ describe('load balancer graph create', () => {
       'Another Listener on this Load Balancer is already using protocol HTTP and protocol_port 80',
     );
     await refused(
-      { pools: [pool('p', { members: [{ address: '10.0.0.4', protocol_port: 80 }, { address: '10.0.0.4', protocol_port: 80 }] })] },
+      {
+        pools: [
+          pool('p', {
+            members: [
+              { address: '10.0.0.4', protocol_port: 80 },
+              { address: '10.0.0.4', protocol_port: 80 },
+            ],
+          }),
+        ],
+      },
       409,
       'Another member on this pool is already using ip 10.0.0.4 on protocol_port 80',
     );
     await refused(
-      { pools: [pool('p', { protocol: 'TCP', healthmonitor: { type: 'UDP-CONNECT', delay: 5, timeout: 3, max_retries: 2 } })] },
+      {
+        pools: [
+          pool('p', { protocol: 'TCP', healthmonitor: { type: 'UDP-CONNECT', delay: 5, timeout: 3, max_retries: 2 } }),
+        ],
+      },
       400,
       'Validation failure: The UDP-CONNECT type is only supported for pools of type UDP/SCTP.',
     );
@@ -302,7 +567,13 @@ describe('load balancer graph create', () => {
       'Invalid L7 Policy arguments: redirect_pool_id or redirect_pool must not be None',
     );
     await refused(
-      { listeners: [listener(80, { l7policies: [{ action: 'REJECT', rules: [{ type: 'HEADER', compare_type: 'EQUAL_TO', value: 'x' }] }] })] },
+      {
+        listeners: [
+          listener(80, {
+            l7policies: [{ action: 'REJECT', rules: [{ type: 'HEADER', compare_type: 'EQUAL_TO', value: 'x' }] }],
+          }),
+        ],
+      },
       400,
       'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a key',
     );
@@ -315,7 +586,13 @@ describe('load balancer graph create', () => {
 
   it('names unknown attributes by their path and checks embedded types', async () => {
     await refused(
-      { listeners: [listener(80, { default_pool: pool('p', { members: [{ address: '10.0.0.4', protocol_port: 80, bogus: 1 }] }) })] },
+      {
+        listeners: [
+          listener(80, {
+            default_pool: pool('p', { members: [{ address: '10.0.0.4', protocol_port: 80, bogus: 1 }] }),
+          }),
+        ],
+      },
       400,
       'Unknown attribute for argument load_balancer.loadbalancer.listeners.default_pool.members: bogus',
     );
@@ -334,8 +611,16 @@ describe('load balancer graph create', () => {
       400,
       'Unknown attribute for argument load_balancer.loadbalancer.listeners.l7policies.redirect_pool: pool_id',
     );
-    await refused({ listeners: [{ protocol: 'HTTP' }] }, 400, "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing.");
-    await refused({ pools: 'p1' }, 400, "Invalid input for field/attribute pools. Value: 'p1'. Wrong type. Expected '<class 'list'>', got '<class 'str'>'");
+    await refused(
+      { listeners: [{ protocol: 'HTTP' }] },
+      400,
+      "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing.",
+    );
+    await refused(
+      { pools: 'p1' },
+      400,
+      "Invalid input for field/attribute pools. Value: 'p1'. Wrong type. Expected '<class 'list'>', got '<class 'str'>'",
+    );
     await refused(
       { pools: [pool('p', { members: [{ address: '10.0.0.999', protocol_port: 80 }] })] },
       400,
@@ -360,7 +645,11 @@ describe('load balancer graph create', () => {
     const project = { 'x-project-id': 'project-q' };
     const quota = await svc.request('PUT', '/v2/lbaas/quotas/project-q', { quota: { member: 2, l7rule: 1 } });
     assert.equal(quota.status, 202);
-    const members = [{ address: '10.0.0.1', protocol_port: 80 }, { address: '10.0.0.2', protocol_port: 80 }, { address: '10.0.0.3', protocol_port: 80 }];
+    const members = [
+      { address: '10.0.0.1', protocol_port: 80 },
+      { address: '10.0.0.2', protocol_port: 80 },
+      { address: '10.0.0.3', protocol_port: 80 },
+    ];
     await refused({ pools: [pool('p', { members })] }, 403, 'Quota has been met for resources: member', project);
     const rule = { type: 'PATH', compare_type: 'STARTS_WITH', value: '/a' };
     await refused(
@@ -371,8 +660,16 @@ describe('load balancer graph create', () => {
     );
     const ok = await create({ pools: [pool('p', { members: members.slice(0, 2) })] }, project);
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
-    assert.deepEqual(ok.body.loadbalancer.pools[0].members.map((m: any) => m.project_id), ['project-q', 'project-q']);
+    assert.deepEqual(
+      ok.body.loadbalancer.pools[0].members.map((m: any) => m.project_id),
+      ['project-q', 'project-q'],
+    );
     await svc.settle();
-    await refused({ pools: [pool('p', { members: members.slice(2) })] }, 403, 'Quota has been met for resources: member', project);
+    await refused(
+      { pools: [pool('p', { members: members.slice(2) })] },
+      403,
+      'Quota has been met for resources: member',
+      project,
+    );
   });
 });

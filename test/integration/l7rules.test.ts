@@ -4,8 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import { TestService } from '../helpers/service.js';
 
 const RULE_KEYS = [
-  'id', 'type', 'compare_type', 'key', 'value', 'invert', 'provisioning_status', 'operating_status', 'created_at',
-  'updated_at', 'project_id', 'admin_state_up', 'tags', 'tenant_id',
+  'id',
+  'type',
+  'compare_type',
+  'key',
+  'value',
+  'invert',
+  'provisioning_status',
+  'operating_status',
+  'created_at',
+  'updated_at',
+  'project_id',
+  'admin_state_up',
+  'tags',
+  'tenant_id',
 ];
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debuginfo: null });
@@ -25,13 +37,37 @@ function fixture(svc: TestService) {
       await db
         .insertInto('listener')
         .values({
-          id, project_id: 'project-a', provisioning_status: 'ACTIVE', operating_status: 'OFFLINE', admin_state_up: true,
-          created_at: new Date().toISOString().slice(0, 19), updated_at: null, load_balancer_id: lbId, name: null,
-          description: null, protocol: 'HTTP', protocol_port: port++, connection_limit: -1, default_pool_id: null,
-          default_tls_container_ref: null, sni_container_refs: '[]', insert_headers: '{}', timeout_client_data: 50000,
-          timeout_member_connect: 5000, timeout_member_data: 50000, timeout_tcp_inspect: 0, client_ca_tls_container_ref: null,
-          client_authentication: 'NONE', client_crl_container_ref: null, allowed_cidrs: null, tls_ciphers: null,
-          tls_versions: null, alpn_protocols: null, hsts_max_age: null, hsts_include_subdomains: false, hsts_preload: false,
+          id,
+          project_id: 'project-a',
+          provisioning_status: 'ACTIVE',
+          operating_status: 'OFFLINE',
+          admin_state_up: true,
+          created_at: new Date().toISOString().slice(0, 19),
+          updated_at: null,
+          load_balancer_id: lbId,
+          name: null,
+          description: null,
+          protocol: 'HTTP',
+          protocol_port: port++,
+          connection_limit: -1,
+          default_pool_id: null,
+          default_tls_container_ref: null,
+          sni_container_refs: '[]',
+          insert_headers: '{}',
+          timeout_client_data: 50000,
+          timeout_member_connect: 5000,
+          timeout_member_data: 50000,
+          timeout_tcp_inspect: 0,
+          client_ca_tls_container_ref: null,
+          client_authentication: 'NONE',
+          client_crl_container_ref: null,
+          allowed_cidrs: null,
+          tls_ciphers: null,
+          tls_versions: null,
+          alpn_protocols: null,
+          hsts_max_age: null,
+          hsts_include_subdomains: false,
+          hsts_preload: false,
         })
         .execute();
       return id;
@@ -81,7 +117,9 @@ describe('l7 rules', () => {
 
   it('creates, shows, lists, updates and deletes a rule; the worker settles every step', async () => {
     const { policyId, listenerId } = await fx.policy(lbId);
-    const res = await svc.post(rulesPath(policyId), { rule: { type: 'HOST_NAME', compare_type: 'EQUAL_TO', value: 'www.example.com', tags: ['t'] } });
+    const res = await svc.post(rulesPath(policyId), {
+      rule: { type: 'HOST_NAME', compare_type: 'EQUAL_TO', value: 'www.example.com', tags: ['t'] },
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const rule = res.body.rule;
     assert.deepEqual(Object.keys(rule), RULE_KEYS);
@@ -89,9 +127,18 @@ describe('l7 rules', () => {
       { ...rule, id: undefined, created_at: undefined },
       {
         ...Object.fromEntries(RULE_KEYS.map((k) => [k, undefined])),
-        type: 'HOST_NAME', compare_type: 'EQUAL_TO', key: null, value: 'www.example.com', invert: false,
-        provisioning_status: 'PENDING_CREATE', operating_status: 'OFFLINE', updated_at: null, project_id: 'project-a',
-        admin_state_up: true, tags: ['t'], tenant_id: 'project-a',
+        type: 'HOST_NAME',
+        compare_type: 'EQUAL_TO',
+        key: null,
+        value: 'www.example.com',
+        invert: false,
+        provisioning_status: 'PENDING_CREATE',
+        operating_status: 'OFFLINE',
+        updated_at: null,
+        project_id: 'project-a',
+        admin_state_up: true,
+        tags: ['t'],
+        tenant_id: 'project-a',
       },
     );
     await svc.settle();
@@ -101,24 +148,39 @@ describe('l7 rules', () => {
     assert.equal(shown.body.rule.provisioning_status, 'ACTIVE');
     assert.equal(shown.body.rule.operating_status, 'ONLINE');
     assert.deepEqual(
-      [await fx.status('load_balancer', lbId), await fx.status('listener', listenerId), await fx.status('l7policy', policyId)],
+      [
+        await fx.status('load_balancer', lbId),
+        await fx.status('listener', listenerId),
+        await fx.status('l7policy', policyId),
+      ],
       ['ACTIVE', 'ACTIVE', 'ACTIVE'],
     );
     const policy = await svc.get(`/v2/lbaas/l7policies/${policyId}`);
     assert.deepEqual(policy.body.l7policy.rules, [{ id: rule.id }]);
 
-    const second = await createRule(policyId, { type: 'PATH', compare_type: 'STARTS_WITH', value: '/api', invert: true, admin_state_up: false });
+    const second = await createRule(policyId, {
+      type: 'PATH',
+      compare_type: 'STARTS_WITH',
+      value: '/api',
+      invert: true,
+      admin_state_up: false,
+    });
     const listed = await svc.get(`${rulesPath(policyId)}?sort=type:asc`);
     assert.equal(listed.status, 200);
     assert.deepEqual(Object.keys(listed.body), ['rules', 'rules_links']);
-    assert.deepEqual(listed.body.rules.map((r: any) => r.id), [rule.id, second.id]);
+    assert.deepEqual(
+      listed.body.rules.map((r: any) => r.id),
+      [rule.id, second.id],
+    );
     const filtered = await svc.get(`${rulesPath(policyId)}?invert=true&fields=id&fields=operating_status`);
     assert.deepEqual(filtered.body.rules, [{ id: second.id, operating_status: 'OFFLINE' }]);
     const paged = await svc.get(`${rulesPath(policyId)}?limit=1&sort=type:asc`);
     assert.equal(paged.body.rules.length, 1);
     assert.equal(paged.body.rules_links[0].rel, 'next');
 
-    const updated = await svc.put(`${rulesPath(policyId)}/${second.id}`, { rule: { value: '/v2', invert: null, admin_state_up: true, tags: ['u'] } });
+    const updated = await svc.put(`${rulesPath(policyId)}/${second.id}`, {
+      rule: { value: '/v2', invert: null, admin_state_up: true, tags: ['u'] },
+    });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
     assert.deepEqual(Object.keys(updated.body.rule), RULE_KEYS);
     assert.equal(updated.body.rule.provisioning_status, 'PENDING_UPDATE');
@@ -134,7 +196,11 @@ describe('l7 rules', () => {
     await expectFault(await svc.get(`${rulesPath(policyId)}/${rule.id}`), 404, `L7 Rule ${rule.id} not found.`);
     assert.deepEqual((await svc.get(`/v2/lbaas/l7policies/${policyId}`)).body.l7policy.rules, [{ id: second.id }]);
     assert.deepEqual(
-      [await fx.status('load_balancer', lbId), await fx.status('listener', listenerId), await fx.status('l7policy', policyId)],
+      [
+        await fx.status('load_balancer', lbId),
+        await fx.status('listener', listenerId),
+        await fx.status('l7policy', policyId),
+      ],
       ['ACTIVE', 'ACTIVE', 'ACTIVE'],
     );
   });
@@ -152,7 +218,11 @@ describe('l7 rules', () => {
     for (const policyId of [MISSING_ID, 'not-a-uuid']) {
       const msg = `L7Policy ${policyId} not found.`;
       await expectFault(await svc.get(rulesPath(policyId)), 404, msg);
-      await expectFault(await svc.post(rulesPath(policyId), { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/a' } }), 404, msg);
+      await expectFault(
+        await svc.post(rulesPath(policyId), { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/a' } }),
+        404,
+        msg,
+      );
       await expectFault(await svc.get(`${rulesPath(policyId)}/${rule.id}`), 404, msg);
       await expectFault(await svc.put(`${rulesPath(policyId)}/${rule.id}`, { rule: { value: '/b' } }), 404, msg);
       await expectFault(await svc.del(`${rulesPath(policyId)}/${rule.id}`), 404, msg);
@@ -181,39 +251,88 @@ describe('l7 rules', () => {
     assert.equal((await svc.get(rulesPath(policyId))).body.rules.length, good.length);
   });
 
-  it('refuses rules whose type, compare type, key and value do not fit, with Octavia\'s faults', async () => {
+  it("refuses rules whose type, compare type, key and value do not fit, with Octavia's faults", async () => {
     const { policyId } = await fx.policy(lbId);
     const parse = (msg: string) => `Error parsing L7Rule: ${msg}`;
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ type: 'HEADER', compare_type: 'EQUAL_TO', value: 'x' }, parse('Invalid L7 Rule: L7 rule type requires a key')],
       [{ type: 'COOKIE', compare_type: 'EQUAL_TO', value: 'x' }, parse('Invalid L7 Rule: L7 rule type requires a key')],
       [{ type: 'HEADER', compare_type: 'EQUAL_TO', key: 'Bad Key', value: 'x' }, parse('Invalid characters in key')],
-      [{ type: 'HEADER', compare_type: 'EQUAL_TO', key: 'X-A', value: 'two words' }, parse('Invalid characters in header value')],
-      [{ type: 'COOKIE', compare_type: 'EQUAL_TO', key: 'c', value: 'a;b' }, parse('Invalid characters in cookie value')],
+      [
+        { type: 'HEADER', compare_type: 'EQUAL_TO', key: 'X-A', value: 'two words' },
+        parse('Invalid characters in header value'),
+      ],
+      [
+        { type: 'COOKIE', compare_type: 'EQUAL_TO', key: 'c', value: 'a;b' },
+        parse('Invalid characters in cookie value'),
+      ],
       [{ type: 'PATH', compare_type: 'STARTS_WITH', value: '/a b' }, parse('Invalid characters in comparison value')],
-      [{ type: 'PATH', compare_type: 'REGEX', value: '(unclosed' }, parse('Unable to parse regular expression: Invalid regular expression: /(unclosed/: Unterminated group')],
-      [{ type: 'FILE_TYPE', compare_type: 'STARTS_WITH', value: 'jpg' }, parse('Invalid L7 Rule: invalid comparison type for rule type')],
+      [
+        { type: 'PATH', compare_type: 'REGEX', value: '(unclosed' },
+        parse('Unable to parse regular expression: Invalid regular expression: /(unclosed/: Unterminated group'),
+      ],
+      [
+        { type: 'FILE_TYPE', compare_type: 'STARTS_WITH', value: 'jpg' },
+        parse('Invalid L7 Rule: invalid comparison type for rule type'),
+      ],
       [{ type: 'PATH', compare_type: 'EQUAL_TO', value: '' }, parse('Invalid L7 Rule: L7 rule type requires a value')],
       [{ type: 'PATH', compare_type: 'REGEX', value: 'a\nb' }, parse('Invalid characters in value')],
       [{ type: 'SSL_DN_FIELD', compare_type: 'EQUAL_TO', key: 'C\rN', value: 'x' }, parse('Invalid characters in key')],
-      [{ type: 'SSL_CONN_HAS_CERT', compare_type: 'EQUAL_TO', key: 'k', value: 'true' }, parse('Invalid L7 Rule: L7rule type SSL_CONN_HAS_CERT does not use the "key" field.')],
-      [{ type: 'SSL_CONN_HAS_CERT', compare_type: 'EQUAL_TO', value: 'false' }, parse('Invalid L7 Rule: L7rule value false is not a boolean True string.')],
-      [{ type: 'SSL_CONN_HAS_CERT', compare_type: 'REGEX', value: 'true' }, parse('Invalid L7 Rule: L7rule type SSL_CONN_HAS_CERT only supports the EQUAL_TO compare type.')],
-      [{ type: 'SSL_VERIFY_RESULT', compare_type: 'EQUAL_TO', value: '-1' }, parse('Invalid L7 Rule: L7rule type SSL_VERIFY_RESULT needs a int value, which is >= 0')],
-      [{ type: 'SSL_VERIFY_RESULT', compare_type: 'CONTAINS', value: '1' }, parse('Invalid L7 Rule: L7rule type SSL_VERIFY_RESULT only supports the EQUAL_TO compare type.')],
-      [{ type: 'SSL_DN_FIELD', compare_type: 'EQUAL_TO', value: 'x' }, parse('Invalid L7 Rule: L7rule type SSL_DN_FIELD needs to specify a key and a value.')],
-      [{ type: 'SSL_DN_FIELD', compare_type: 'EQUAL_TO', key: '1CN', value: 'x' }, parse('Invalid L7 Rule: Invalid L7rule distinguished name field.')],
-      [{ type: 'URL', compare_type: 'EQUAL_TO', value: 'x' },
-        "Invalid input for field/attribute type. Value: 'URL'. Value should be one of: HOST_NAME, PATH, FILE_TYPE, HEADER, COOKIE, SSL_CONN_HAS_CERT, SSL_VERIFY_RESULT, SSL_DN_FIELD"],
-      [{ type: 'PATH', compare_type: 'LIKE', value: 'x' },
-        "Invalid input for field/attribute compare_type. Value: 'LIKE'. Value should be one of: REGEX, STARTS_WITH, ENDS_WITH, CONTAINS, EQUAL_TO"],
-      [{ type: 'PATH', compare_type: 'EQUAL_TO' }, "Invalid input for field/attribute value. Value: 'None'. Mandatory field missing."],
-      [{ type: 'PATH', compare_type: 'EQUAL_TO', value: `/${'x'.repeat(255)}` },
-        `Invalid input for field/attribute value. Value: '/${'x'.repeat(255)}'. Value should have a maximum character requirement of 255`],
-      [{ type: 'PATH', compare_type: 'EQUAL_TO', value: '/a', bogus: 1 }, 'Unknown attribute for argument rule_.rule: bogus'],
+      [
+        { type: 'SSL_CONN_HAS_CERT', compare_type: 'EQUAL_TO', key: 'k', value: 'true' },
+        parse('Invalid L7 Rule: L7rule type SSL_CONN_HAS_CERT does not use the "key" field.'),
+      ],
+      [
+        { type: 'SSL_CONN_HAS_CERT', compare_type: 'EQUAL_TO', value: 'false' },
+        parse('Invalid L7 Rule: L7rule value false is not a boolean True string.'),
+      ],
+      [
+        { type: 'SSL_CONN_HAS_CERT', compare_type: 'REGEX', value: 'true' },
+        parse('Invalid L7 Rule: L7rule type SSL_CONN_HAS_CERT only supports the EQUAL_TO compare type.'),
+      ],
+      [
+        { type: 'SSL_VERIFY_RESULT', compare_type: 'EQUAL_TO', value: '-1' },
+        parse('Invalid L7 Rule: L7rule type SSL_VERIFY_RESULT needs a int value, which is >= 0'),
+      ],
+      [
+        { type: 'SSL_VERIFY_RESULT', compare_type: 'CONTAINS', value: '1' },
+        parse('Invalid L7 Rule: L7rule type SSL_VERIFY_RESULT only supports the EQUAL_TO compare type.'),
+      ],
+      [
+        { type: 'SSL_DN_FIELD', compare_type: 'EQUAL_TO', value: 'x' },
+        parse('Invalid L7 Rule: L7rule type SSL_DN_FIELD needs to specify a key and a value.'),
+      ],
+      [
+        { type: 'SSL_DN_FIELD', compare_type: 'EQUAL_TO', key: '1CN', value: 'x' },
+        parse('Invalid L7 Rule: Invalid L7rule distinguished name field.'),
+      ],
+      [
+        { type: 'URL', compare_type: 'EQUAL_TO', value: 'x' },
+        "Invalid input for field/attribute type. Value: 'URL'. Value should be one of: HOST_NAME, PATH, FILE_TYPE, HEADER, COOKIE, SSL_CONN_HAS_CERT, SSL_VERIFY_RESULT, SSL_DN_FIELD",
+      ],
+      [
+        { type: 'PATH', compare_type: 'LIKE', value: 'x' },
+        "Invalid input for field/attribute compare_type. Value: 'LIKE'. Value should be one of: REGEX, STARTS_WITH, ENDS_WITH, CONTAINS, EQUAL_TO",
+      ],
+      [
+        { type: 'PATH', compare_type: 'EQUAL_TO' },
+        "Invalid input for field/attribute value. Value: 'None'. Mandatory field missing.",
+      ],
+      [
+        { type: 'PATH', compare_type: 'EQUAL_TO', value: `/${'x'.repeat(255)}` },
+        `Invalid input for field/attribute value. Value: '/${'x'.repeat(255)}'. Value should have a maximum character requirement of 255`,
+      ],
+      [
+        { type: 'PATH', compare_type: 'EQUAL_TO', value: '/a', bogus: 1 },
+        'Unknown attribute for argument rule_.rule: bogus',
+      ],
     ];
     for (const [rule, msg] of cases) await expectFault(await svc.post(rulesPath(policyId), { rule }), 400, msg);
-    await expectFault(await svc.post(rulesPath(policyId), { type: 'PATH' }), 400, 'Unknown attribute for argument rule_: type');
+    await expectFault(
+      await svc.post(rulesPath(policyId), { type: 'PATH' }),
+      400,
+      'Unknown attribute for argument rule_: type',
+    );
     assert.deepEqual((await svc.get(rulesPath(policyId))).body.rules, []);
     assert.equal(await fx.status('load_balancer', lbId), 'ACTIVE');
   });
@@ -222,18 +341,41 @@ describe('l7 rules', () => {
     const { policyId } = await fx.policy(lbId);
     const rule = await createRule(policyId, { type: 'PATH', compare_type: 'STARTS_WITH', value: '/a' });
     const put = (body: Record<string, unknown>) => svc.put(`${rulesPath(policyId)}/${rule.id}`, { rule: body });
-    await expectFault(await put({ type: 'HEADER' }), 400, 'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a key');
-    await expectFault(await put({ type: 'FILE_TYPE' }), 400, 'Error parsing L7Rule: Invalid L7 Rule: invalid comparison type for rule type');
-    await expectFault(await put({ value: null }), 400, 'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a value');
+    await expectFault(
+      await put({ type: 'HEADER' }),
+      400,
+      'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a key',
+    );
+    await expectFault(
+      await put({ type: 'FILE_TYPE' }),
+      400,
+      'Error parsing L7Rule: Invalid L7 Rule: invalid comparison type for rule type',
+    );
+    await expectFault(
+      await put({ value: null }),
+      400,
+      'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a value',
+    );
     await expectFault(await put({ type: null }), 400, 'Error parsing L7Rule: Invalid L7 Rule: invalid rule type');
-    await expectFault(await put({ l7policy_id: policyId }), 400, 'Unknown attribute for argument rule_.rule: l7policy_id');
+    await expectFault(
+      await put({ l7policy_id: policyId }),
+      400,
+      'Unknown attribute for argument rule_.rule: l7policy_id',
+    );
     assert.equal((await svc.get(`${rulesPath(policyId)}/${rule.id}`)).body.rule.provisioning_status, 'ACTIVE');
 
     const header = await put({ type: 'HEADER', key: 'X-Env', compare_type: 'EQUAL_TO', value: 'prod' });
     assert.equal(header.status, 200, JSON.stringify(header.body));
-    assert.deepEqual([header.body.rule.type, header.body.rule.key, header.body.rule.value], ['HEADER', 'X-Env', 'prod']);
+    assert.deepEqual(
+      [header.body.rule.type, header.body.rule.key, header.body.rule.value],
+      ['HEADER', 'X-Env', 'prod'],
+    );
     await svc.settle();
-    await expectFault(await put({ key: null }), 400, 'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a key');
+    await expectFault(
+      await put({ key: null }),
+      400,
+      'Error parsing L7Rule: Invalid L7 Rule: L7 rule type requires a key',
+    );
   });
 
   it('refuses a 51st rule on a policy', async () => {
@@ -241,28 +383,68 @@ describe('l7 rules', () => {
     const now = new Date().toISOString().slice(0, 19);
     await svc.node.db.kysely
       .insertInto('l7rule')
-      .values(Array.from({ length: 50 }, (_, i) => ({
-        id: randomUUID(), project_id: 'project-a', provisioning_status: 'ACTIVE', operating_status: 'ONLINE', admin_state_up: true,
-        created_at: now, updated_at: null, l7policy_id: policyId, type: 'PATH', compare_type: 'EQUAL_TO', key: null, value: `/p${i}`, invert: false,
-      })))
+      .values(
+        Array.from({ length: 50 }, (_, i) => ({
+          id: randomUUID(),
+          project_id: 'project-a',
+          provisioning_status: 'ACTIVE',
+          operating_status: 'ONLINE',
+          admin_state_up: true,
+          created_at: now,
+          updated_at: null,
+          l7policy_id: policyId,
+          type: 'PATH',
+          compare_type: 'EQUAL_TO',
+          key: null,
+          value: `/p${i}`,
+          invert: false,
+        })),
+      )
       .execute();
-    await expectFault(await svc.post(rulesPath(policyId), { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/51' } }), 409,
-      `Too many rules on L7 policy ${policyId}`);
-    assert.deepEqual([await fx.status('load_balancer', lbId), await fx.status('l7policy', policyId)], ['ACTIVE', 'ACTIVE']);
+    await expectFault(
+      await svc.post(rulesPath(policyId), { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/51' } }),
+      409,
+      `Too many rules on L7 policy ${policyId}`,
+    );
+    assert.deepEqual(
+      [await fx.status('load_balancer', lbId), await fx.status('l7policy', policyId)],
+      ['ACTIVE', 'ACTIVE'],
+    );
     assert.equal((await svc.get(`${rulesPath(policyId)}?limit=100`)).body.rules.length, 50);
   });
 
   it('enforces the l7rule quota', async () => {
     const { policyId } = await fx.policy(lbId);
     const db = svc.node.db.kysely;
-    const used = Number((await db.selectFrom('l7rule').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', 'project-a').executeTakeFirstOrThrow()).n);
-    await db.insertInto('quota').values({
-      project_id: 'project-a', loadbalancer: null, listener: null, pool: null, healthmonitor: null, member: null, l7policy: null, l7rule: used + 1,
-    }).execute();
+    const used = Number(
+      (
+        await db
+          .selectFrom('l7rule')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('project_id', '=', 'project-a')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    await db
+      .insertInto('quota')
+      .values({
+        project_id: 'project-a',
+        loadbalancer: null,
+        listener: null,
+        pool: null,
+        healthmonitor: null,
+        member: null,
+        l7policy: null,
+        l7rule: used + 1,
+      })
+      .execute();
     try {
       await createRule(policyId, { type: 'PATH', compare_type: 'EQUAL_TO', value: '/in' });
-      await expectFault(await svc.post(rulesPath(policyId), { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/over' } }), 403,
-        'Quota has been met for resources: l7rule');
+      await expectFault(
+        await svc.post(rulesPath(policyId), { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/over' } }),
+        403,
+        'Quota has been met for resources: l7rule',
+      );
     } finally {
       await db.deleteFrom('quota').where('project_id', '=', 'project-a').execute();
     }
@@ -294,13 +476,20 @@ describe('l7 rules', () => {
     } finally {
       await fx.setStatus('load_balancer', lbId, 'ACTIVE');
     }
-    assert.deepEqual([await fx.status('listener', listenerId), await fx.status('l7policy', policyId)], ['ACTIVE', 'ACTIVE']);
+    assert.deepEqual(
+      [await fx.status('listener', listenerId), await fx.status('l7policy', policyId)],
+      ['ACTIVE', 'ACTIVE'],
+    );
 
     await fx.setStatus('l7rule', rule.id, 'PENDING_CREATE');
     await expectFault(await put(), 409, `L7 Rule ${rule.id} is immutable and cannot be updated.`);
     await expectFault(await del(), 409, `L7 Rule ${rule.id} is immutable and cannot be updated.`);
     assert.deepEqual(
-      [await fx.status('load_balancer', lbId), await fx.status('listener', listenerId), await fx.status('l7policy', policyId)],
+      [
+        await fx.status('load_balancer', lbId),
+        await fx.status('listener', listenerId),
+        await fx.status('l7policy', policyId),
+      ],
       ['ACTIVE', 'ACTIVE', 'ACTIVE'],
       'a refused change rolls back the parent locks',
     );
@@ -324,24 +513,41 @@ describe('l7 rules with a slow worker', () => {
   it('holds the load balancer, listener and policy in PENDING_UPDATE until the rule is applied', async () => {
     const lb = await svc.createLoadBalancer({ name: 'slow-rules' });
     const { policyId, listenerId } = await fx.policy(lb.id);
-    const parents = async () => [await fx.status('load_balancer', lb.id), await fx.status('listener', listenerId), await fx.status('l7policy', policyId)];
+    const parents = async () => [
+      await fx.status('load_balancer', lb.id),
+      await fx.status('listener', listenerId),
+      await fx.status('l7policy', policyId),
+    ];
 
-    const res = await svc.post(`/v2/lbaas/l7policies/${policyId}/rules`, { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/a' } });
+    const res = await svc.post(`/v2/lbaas/l7policies/${policyId}/rules`, {
+      rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/a' },
+    });
     assert.equal(res.status, 201);
     const ruleId = res.body.rule.id;
     assert.deepEqual(await parents(), ['PENDING_UPDATE', 'PENDING_UPDATE', 'PENDING_UPDATE']);
     assert.equal(await fx.status('l7rule', ruleId), 'PENDING_CREATE');
-    const second = await svc.post(`/v2/lbaas/l7policies/${policyId}/rules`, { rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/b' } });
+    const second = await svc.post(`/v2/lbaas/l7policies/${policyId}/rules`, {
+      rule: { type: 'PATH', compare_type: 'EQUAL_TO', value: '/b' },
+    });
     assert.equal(second.status, 409);
     assert.equal(second.body.faultstring, `L7Policy ${policyId} is immutable and cannot be updated.`);
     await svc.settle();
     assert.deepEqual(await parents(), ['ACTIVE', 'ACTIVE', 'ACTIVE']);
     assert.equal(await fx.status('l7rule', ruleId), 'ACTIVE');
 
-    assert.equal((await svc.put(`/v2/lbaas/l7policies/${policyId}/rules/${ruleId}`, { rule: { invert: true } })).status, 200);
-    assert.deepEqual([...(await parents()), await fx.status('l7rule', ruleId)], ['PENDING_UPDATE', 'PENDING_UPDATE', 'PENDING_UPDATE', 'PENDING_UPDATE']);
+    assert.equal(
+      (await svc.put(`/v2/lbaas/l7policies/${policyId}/rules/${ruleId}`, { rule: { invert: true } })).status,
+      200,
+    );
+    assert.deepEqual(
+      [...(await parents()), await fx.status('l7rule', ruleId)],
+      ['PENDING_UPDATE', 'PENDING_UPDATE', 'PENDING_UPDATE', 'PENDING_UPDATE'],
+    );
     await svc.settle();
-    assert.deepEqual([...(await parents()), await fx.status('l7rule', ruleId)], ['ACTIVE', 'ACTIVE', 'ACTIVE', 'ACTIVE']);
+    assert.deepEqual(
+      [...(await parents()), await fx.status('l7rule', ruleId)],
+      ['ACTIVE', 'ACTIVE', 'ACTIVE', 'ACTIVE'],
+    );
 
     assert.equal((await svc.del(`/v2/lbaas/l7policies/${policyId}/rules/${ruleId}`)).status, 204);
     assert.equal(await fx.status('l7rule', ruleId), 'PENDING_DELETE');

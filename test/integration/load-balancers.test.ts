@@ -50,12 +50,19 @@ describe('load balancers', () => {
     await svc.settle();
     const shown = await svc.get(`/v2/lbaas/loadbalancers/${lb.id}`);
     assert.equal(shown.status, 404);
-    assert.deepEqual(shown.body, { faultcode: 'Client', faultstring: `Load Balancer ${lb.id} not found.`, debuginfo: null });
+    assert.deepEqual(shown.body, {
+      faultcode: 'Client',
+      faultstring: `Load Balancer ${lb.id} not found.`,
+      debuginfo: null,
+    });
   });
 
   it('refuses a load balancer without a VIP', async () => {
     const res = await svc.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: 'x' } });
     assert.equal(res.status, 400);
-    assert.equal(res.body.faultstring, 'Validation failure: VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
+    assert.equal(
+      res.body.faultstring,
+      'Validation failure: VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.',
+    );
   });
 });

@@ -7,8 +7,23 @@ import { TestService } from '../helpers/service.js';
 
 /** Keys of a member, in the order Octavia 11 answers with (09_member_create.json). */
 const MEMBER_KEYS = [
-  'id', 'name', 'operating_status', 'provisioning_status', 'admin_state_up', 'address', 'protocol_port', 'weight',
-  'backup', 'subnet_id', 'project_id', 'created_at', 'updated_at', 'monitor_address', 'monitor_port', 'tags', 'tenant_id',
+  'id',
+  'name',
+  'operating_status',
+  'provisioning_status',
+  'admin_state_up',
+  'address',
+  'protocol_port',
+  'weight',
+  'backup',
+  'subnet_id',
+  'project_id',
+  'created_at',
+  'updated_at',
+  'monitor_address',
+  'monitor_port',
+  'tags',
+  'tenant_id',
 ];
 const SUBNET = '11111111-2222-3333-4444-555555555555';
 
@@ -20,8 +35,17 @@ describe('members', () => {
 
   const members = (pool = poolId) => `/v2/lbaas/pools/${pool}/members`;
   const status = async (table: 'load_balancer' | 'listener' | 'pool' | 'member', id: string) =>
-    (await svc.node.db.kysely.selectFrom(table).select('provisioning_status').where('id', '=', id).executeTakeFirst())?.provisioning_status;
-  const jobCount = async () => Number((await svc.node.db.kysely.selectFrom('job').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    (await svc.node.db.kysely.selectFrom(table).select('provisioning_status').where('id', '=', id).executeTakeFirst())
+      ?.provisioning_status;
+  const jobCount = async () =>
+    Number(
+      (
+        await svc.node.db.kysely
+          .selectFrom('job')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   const createMember = async (address: string, extra: Record<string, unknown> = {}, pool = poolId) => {
     const res = await svc.post(members(pool), { member: { address, protocol_port: 80, ...extra } });
     assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -45,21 +69,41 @@ describe('members', () => {
   });
   after(() => svc.stop());
   beforeEach(async () => {
-    ({ poolId, listenerId } = (await insertPool(svc, lbId, { listener: true })) as { poolId: string; listenerId: string });
+    ({ poolId, listenerId } = (await insertPool(svc, lbId, { listener: true })) as {
+      poolId: string;
+      listenerId: string;
+    });
   });
 
   it('creates a member PENDING_CREATE / NO_MONITOR, locks its parents, and the worker makes it ACTIVE', async () => {
     await paused(async () => {
-      const res = await svc.post(members(), { member: { name: 'm1', address: '10.0.0.4', protocol_port: 80, subnet_id: SUBNET, tags: ['a'] } });
+      const res = await svc.post(members(), {
+        member: { name: 'm1', address: '10.0.0.4', protocol_port: 80, subnet_id: SUBNET, tags: ['a'] },
+      });
       assert.equal(res.status, 201);
       const m = res.body.member;
       assert.deepEqual(Object.keys(m), MEMBER_KEYS);
       assert.deepEqual(
         { ...m, id: undefined, created_at: undefined },
         {
-          ...m, id: undefined, created_at: undefined, name: 'm1', operating_status: 'NO_MONITOR', provisioning_status: 'PENDING_CREATE',
-          admin_state_up: true, address: '10.0.0.4', protocol_port: 80, weight: 1, backup: false, subnet_id: SUBNET,
-          project_id: 'project-a', updated_at: null, monitor_address: null, monitor_port: null, tags: ['a'], tenant_id: 'project-a',
+          ...m,
+          id: undefined,
+          created_at: undefined,
+          name: 'm1',
+          operating_status: 'NO_MONITOR',
+          provisioning_status: 'PENDING_CREATE',
+          admin_state_up: true,
+          address: '10.0.0.4',
+          protocol_port: 80,
+          weight: 1,
+          backup: false,
+          subnet_id: SUBNET,
+          project_id: 'project-a',
+          updated_at: null,
+          monitor_address: null,
+          monitor_port: null,
+          tags: ['a'],
+          tenant_id: 'project-a',
         },
       );
       assert.equal(await status('load_balancer', lbId), 'PENDING_UPDATE');
@@ -77,13 +121,20 @@ describe('members', () => {
     assert.equal(shown.provisioning_status, 'ACTIVE');
     assert.equal(shown.operating_status, 'NO_MONITOR');
     assert.deepEqual(Object.keys(shown), MEMBER_KEYS);
-    for (const [table, id] of [['load_balancer', lbId], ['listener', listenerId], ['pool', poolId]] as const)
+    for (const [table, id] of [
+      ['load_balancer', lbId],
+      ['listener', listenerId],
+      ['pool', poolId],
+    ] as const)
       assert.equal(await status(table, id), 'ACTIVE', table);
   });
 
   it('answers 409 while the load balancer is busy with another change', async () => {
     await paused(async () => {
-      assert.equal((await svc.put(`/v2/lbaas/loadbalancers/${lbId}`, { loadbalancer: { description: 'x' } })).status, 200);
+      assert.equal(
+        (await svc.put(`/v2/lbaas/loadbalancers/${lbId}`, { loadbalancer: { description: 'x' } })).status,
+        200,
+      );
       const res = await svc.post(members(), { member: { address: '10.0.0.4', protocol_port: 80 } });
       assert.equal(res.status, 409);
       assert.equal(res.body.faultstring, `Load Balancer ${lbId} is immutable and cannot be updated.`);
@@ -92,7 +143,9 @@ describe('members', () => {
   });
 
   it('starts members OFFLINE when the pool has a health monitor', async () => {
-    const hm = await svc.post('/v2/lbaas/healthmonitors', { healthmonitor: { pool_id: poolId, type: 'TCP', delay: 5, timeout: 3, max_retries: 2 } });
+    const hm = await svc.post('/v2/lbaas/healthmonitors', {
+      healthmonitor: { pool_id: poolId, type: 'TCP', delay: 5, timeout: 3, max_retries: 2 },
+    });
     assert.equal(hm.status, 201);
     await svc.settle();
     const m = await createMember('10.0.0.9');
@@ -115,7 +168,11 @@ describe('members', () => {
     assert.deepEqual((await svc.get(members(other))).body, { members: [], members_links: [] });
 
     const noPool = newId();
-    for (const res of [await svc.get(members(noPool)), await svc.get(`${members(noPool)}/${m.id}`), await svc.post(members(noPool), { member: { address: '10.0.0.1', protocol_port: 80 } })]) {
+    for (const res of [
+      await svc.get(members(noPool)),
+      await svc.get(`${members(noPool)}/${m.id}`),
+      await svc.post(members(noPool), { member: { address: '10.0.0.1', protocol_port: 80 } }),
+    ]) {
       assert.equal(res.status, 404);
       assert.equal(res.body.faultstring, `Pool ${noPool} not found.`);
     }
@@ -129,9 +186,18 @@ describe('members', () => {
     await createMember('10.0.0.2', { name: 'a' });
     await createMember('10.0.0.3', { name: 'c', admin_state_up: false });
     const sorted = await svc.get(`${members()}?sort=name:asc`);
-    assert.deepEqual(sorted.body.members.map((m: any) => m.name), ['a', 'b', 'c']);
-    assert.deepEqual((await svc.get(`${members()}?weight=3`)).body.members.map((m: any) => m.name), ['b']);
-    assert.deepEqual((await svc.get(`${members()}?admin_state_up=false`)).body.members.map((m: any) => m.name), ['c']);
+    assert.deepEqual(
+      sorted.body.members.map((m: any) => m.name),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      (await svc.get(`${members()}?weight=3`)).body.members.map((m: any) => m.name),
+      ['b'],
+    );
+    assert.deepEqual(
+      (await svc.get(`${members()}?admin_state_up=false`)).body.members.map((m: any) => m.name),
+      ['c'],
+    );
     const page = await svc.get(`${members()}?limit=2&sort=name`);
     assert.equal(page.body.members.length, 2);
     assert.equal(page.body.members_links[0].rel, 'next');
@@ -141,18 +207,45 @@ describe('members', () => {
 
   it('refuses bad bodies with Octavia fault strings', async () => {
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ address: '10.0.0.999', protocol_port: 80 }, "Invalid input for field/attribute address. Value: '10.0.0.999'. Value should be IPv4 or IPv6 format"],
-      [{ address: '10.0.0.4', protocol_port: 0 }, "Invalid input for field/attribute protocol_port. Value: '0'. Value should be greater or equal to 1"],
-      [{ address: '10.0.0.4', protocol_port: 65536 }, "Invalid input for field/attribute protocol_port. Value: '65536'. Value should be lower or equal to 65535"],
+      [
+        { address: '10.0.0.999', protocol_port: 80 },
+        "Invalid input for field/attribute address. Value: '10.0.0.999'. Value should be IPv4 or IPv6 format",
+      ],
+      [
+        { address: '10.0.0.4', protocol_port: 0 },
+        "Invalid input for field/attribute protocol_port. Value: '0'. Value should be greater or equal to 1",
+      ],
+      [
+        { address: '10.0.0.4', protocol_port: 65536 },
+        "Invalid input for field/attribute protocol_port. Value: '65536'. Value should be lower or equal to 65535",
+      ],
       [{ address: '169.254.169.254', protocol_port: 80 }, '169.254.169.254 is not a valid option for member address'],
-      [{ address: '10.0.0.4', protocol_port: 80, weight: 257 }, "Invalid input for field/attribute weight. Value: '257'. Value should be lower or equal to 256"],
-      [{ address: '10.0.0.4', protocol_port: 80, weight: -1 }, "Invalid input for field/attribute weight. Value: '-1'. Value should be greater or equal to 0"],
-      [{ address: '10.0.0.4', protocol_port: 80, monitor_port: 0 }, "Invalid input for field/attribute monitor_port. Value: '0'. Value should be greater or equal to 1"],
-      [{ address: '10.0.0.4', protocol_port: 80, monitor_address: 'host' }, "Invalid input for field/attribute monitor_address. Value: 'host'. Value should be IPv4 or IPv6 format"],
-      [{ address: '10.0.0.4', protocol_port: 80, subnet_id: 'nope' }, "Invalid input for field/attribute subnet_id. Value: 'nope'. Value should be UUID format"],
+      [
+        { address: '10.0.0.4', protocol_port: 80, weight: 257 },
+        "Invalid input for field/attribute weight. Value: '257'. Value should be lower or equal to 256",
+      ],
+      [
+        { address: '10.0.0.4', protocol_port: 80, weight: -1 },
+        "Invalid input for field/attribute weight. Value: '-1'. Value should be greater or equal to 0",
+      ],
+      [
+        { address: '10.0.0.4', protocol_port: 80, monitor_port: 0 },
+        "Invalid input for field/attribute monitor_port. Value: '0'. Value should be greater or equal to 1",
+      ],
+      [
+        { address: '10.0.0.4', protocol_port: 80, monitor_address: 'host' },
+        "Invalid input for field/attribute monitor_address. Value: 'host'. Value should be IPv4 or IPv6 format",
+      ],
+      [
+        { address: '10.0.0.4', protocol_port: 80, subnet_id: 'nope' },
+        "Invalid input for field/attribute subnet_id. Value: 'nope'. Value should be UUID format",
+      ],
       [{ protocol_port: 80 }, "Invalid input for field/attribute address. Value: 'None'. Mandatory field missing."],
       [{ address: '10.0.0.4', protocol_port: 80, bogus: 1 }, 'Unknown attribute for argument member_.member: bogus'],
-      [{ address: '10.0.0.4', protocol_port: 80, request_sriov: true }, 'Validation failure: The load balancer flavor does not allow SR-IOV member ports.'],
+      [
+        { address: '10.0.0.4', protocol_port: 80, request_sriov: true },
+        'Validation failure: The load balancer flavor does not allow SR-IOV member ports.',
+      ],
     ];
     for (const [member, fault] of cases) {
       const res = await svc.post(members(), { member });
@@ -169,13 +262,26 @@ describe('members', () => {
     const kysely = svc.node.db.kysely;
     const profileId = newId();
     const flavorId = newId();
-    await kysely.insertInto('flavor_profile').values({ id: profileId, name: 'sriov', provider_name: 'amphora', flavor_data: '{"allow_member_sriov": true}' }).execute();
-    await kysely.insertInto('flavor').values({ id: flavorId, name: `sriov-${flavorId}`, description: null, enabled: true, flavor_profile_id: profileId }).execute();
+    await kysely
+      .insertInto('flavor_profile')
+      .values({ id: profileId, name: 'sriov', provider_name: 'amphora', flavor_data: '{"allow_member_sriov": true}' })
+      .execute();
+    await kysely
+      .insertInto('flavor')
+      .values({
+        id: flavorId,
+        name: `sriov-${flavorId}`,
+        description: null,
+        enabled: true,
+        flavor_profile_id: profileId,
+      })
+      .execute();
     const lb = await svc.createLoadBalancer({ flavor_id: flavorId });
     const pool = (await insertPool(svc, lb.id)).poolId;
     const direct = await createMember('10.0.0.1', { request_sriov: true }, pool);
     const normal = await createMember('10.0.0.2', { request_sriov: false }, pool);
-    const vnic = async (id: string) => (await kysely.selectFrom('member').select('vnic_type').where('id', '=', id).executeTakeFirstOrThrow()).vnic_type;
+    const vnic = async (id: string) =>
+      (await kysely.selectFrom('member').select('vnic_type').where('id', '=', id).executeTakeFirstOrThrow()).vnic_type;
     assert.equal(await vnic(direct.id), 'direct');
     assert.equal(await vnic(normal.id), 'normal');
   });
@@ -184,7 +290,11 @@ describe('members', () => {
     await createMember('10.0.0.4');
     const res = await svc.post(members(), { member: { address: '10.0.0.4', protocol_port: 80 } });
     assert.equal(res.status, 409);
-    assert.deepEqual(res.body, { faultcode: 'Client', faultstring: 'Another member on this pool is already using ip 10.0.0.4 on protocol_port 80', debuginfo: null });
+    assert.deepEqual(res.body, {
+      faultcode: 'Client',
+      faultstring: 'Another member on this pool is already using ip 10.0.0.4 on protocol_port 80',
+      debuginfo: null,
+    });
     assert.equal(await status('load_balancer', lbId), 'ACTIVE', 'the refused create released its locks');
     const otherPort = await svc.post(members(), { member: { address: '10.0.0.4', protocol_port: 81 } });
     assert.equal(otherPort.status, 201);
@@ -193,8 +303,19 @@ describe('members', () => {
 
   it('recognises the unique index error of this database as a duplicate', async () => {
     const m = await createMember('10.0.0.4');
-    const row = await svc.node.db.kysely.selectFrom('member').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
-    const err = await svc.node.db.kysely.insertInto('member').values({ ...row, id: newId() }).execute().then(() => undefined, (e: unknown) => e);
+    const row = await svc.node.db.kysely
+      .selectFrom('member')
+      .selectAll()
+      .where('id', '=', m.id)
+      .executeTakeFirstOrThrow();
+    const err = await svc.node.db.kysely
+      .insertInto('member')
+      .values({ ...row, id: newId() })
+      .execute()
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     assert.ok(err, 'the index refused the duplicate');
     assert.equal(isUniqueViolation(err), true);
     assert.equal(isUniqueViolation(new Error('other')), false);
@@ -203,7 +324,9 @@ describe('members', () => {
   it('updates a member (null resets defaults) and the worker makes it ACTIVE', async () => {
     const m = await createMember('10.0.0.5', { name: 'm2', weight: 3, backup: true, monitor_port: 8080 });
     await paused(async () => {
-      const res = await svc.put(`${members()}/${m.id}`, { member: { admin_state_up: false, weight: 5, tags: ['x', 'y'] } });
+      const res = await svc.put(`${members()}/${m.id}`, {
+        member: { admin_state_up: false, weight: 5, tags: ['x', 'y'] },
+      });
       assert.equal(res.status, 200);
       assert.deepEqual(Object.keys(res.body.member), MEMBER_KEYS);
       assert.equal(res.body.member.provisioning_status, 'PENDING_UPDATE');
@@ -215,7 +338,9 @@ describe('members', () => {
       assert.equal(busy.status, 409);
       assert.equal(busy.body.faultstring, `Pool ${poolId} is immutable and cannot be updated.`);
     });
-    const reset = await svc.put(`${members()}/${m.id}`, { member: { weight: null, backup: null, monitor_port: null, name: null } });
+    const reset = await svc.put(`${members()}/${m.id}`, {
+      member: { weight: null, backup: null, monitor_port: null, name: null },
+    });
     assert.equal(reset.status, 200);
     await svc.settle();
     const shown = (await svc.get(`${members()}/${m.id}`)).body.member;
@@ -235,7 +360,11 @@ describe('members', () => {
 
   it('refuses to update a member in ERROR but deletes it', async () => {
     const m = await createMember('10.0.0.7');
-    await svc.node.db.kysely.updateTable('member').set({ provisioning_status: 'ERROR' }).where('id', '=', m.id).execute();
+    await svc.node.db.kysely
+      .updateTable('member')
+      .set({ provisioning_status: 'ERROR' })
+      .where('id', '=', m.id)
+      .execute();
     const res = await svc.put(`${members()}/${m.id}`, { member: { weight: 2 } });
     assert.equal(res.status, 409);
     assert.equal(res.body.faultstring, `Member ${m.id} is immutable and cannot be updated.`);
@@ -267,19 +396,47 @@ describe('members', () => {
 
   it('enforces the member quota', async () => {
     const kysely = svc.node.db.kysely;
-    const used = Number((await kysely.selectFrom('member').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', 'project-a').executeTakeFirstOrThrow()).n);
-    await kysely.insertInto('quota').values({ project_id: 'project-a', loadbalancer: null, listener: null, pool: null, healthmonitor: null, member: used + 1, l7policy: null, l7rule: null }).execute();
+    const used = Number(
+      (
+        await kysely
+          .selectFrom('member')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('project_id', '=', 'project-a')
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    await kysely
+      .insertInto('quota')
+      .values({
+        project_id: 'project-a',
+        loadbalancer: null,
+        listener: null,
+        pool: null,
+        healthmonitor: null,
+        member: used + 1,
+        l7policy: null,
+        l7rule: null,
+      })
+      .execute();
     try {
       await createMember('10.0.1.1');
       const res = await svc.post(members(), { member: { address: '10.0.1.2', protocol_port: 80 } });
       assert.equal(res.status, 403);
       assert.equal(res.body.faultstring, 'Quota has been met for resources: member');
-      const batch = await svc.put(members(), { members: [{ address: '10.0.1.1', protocol_port: 80 }, { address: '10.0.1.2', protocol_port: 80 }] });
+      const batch = await svc.put(members(), {
+        members: [
+          { address: '10.0.1.1', protocol_port: 80 },
+          { address: '10.0.1.2', protocol_port: 80 },
+        ],
+      });
       assert.equal(batch.status, 403);
       const swap = await svc.put(members(), { members: [{ address: '10.0.1.3', protocol_port: 80 }] });
       assert.equal(swap.status, 202, 'one in, one out is no growth');
       await svc.settle();
-      assert.deepEqual((await svc.get(members())).body.members.map((m: any) => m.address), ['10.0.1.3']);
+      assert.deepEqual(
+        (await svc.get(members())).body.members.map((m: any) => m.address),
+        ['10.0.1.3'],
+      );
     } finally {
       await kysely.deleteFrom('quota').where('project_id', '=', 'project-a').execute();
     }
@@ -313,14 +470,25 @@ describe('members', () => {
         assert.equal(await status('listener', listenerId), 'PENDING_UPDATE');
         assert.equal(await status('pool', poolId), 'PENDING_UPDATE');
         assert.equal(await jobCount(), jobsBefore + 1);
-        const job = await svc.node.db.kysely.selectFrom('job').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
+        const job = await svc.node.db.kysely
+          .selectFrom('job')
+          .selectAll()
+          .orderBy('id', 'desc')
+          .executeTakeFirstOrThrow();
         const payload = JSON.parse(job.payload);
         assert.equal(job.resource_id, poolId);
         assert.deepEqual(
           payload.targets.map((t: any) => [t.id, t.action]).sort(),
-          [[byAddress['10.0.0.4'].id, 'create'], [m2.id, 'update'], [m3.id, 'delete']].sort(),
+          [
+            [byAddress['10.0.0.4'].id, 'create'],
+            [m2.id, 'update'],
+            [m3.id, 'delete'],
+          ].sort(),
         );
-        assert.deepEqual(payload.locked.map((l: any) => l.table), ['load_balancer', 'listener', 'pool']);
+        assert.deepEqual(
+          payload.locked.map((l: any) => l.table),
+          ['load_balancer', 'listener', 'pool'],
+        );
         const busy = await svc.put(members(), { members: [] });
         assert.equal(busy.status, 409);
       });
@@ -342,7 +510,9 @@ describe('members', () => {
     it('keeps unlisted members with additive_only=true', async () => {
       await createMember('10.0.0.1');
       await createMember('10.0.0.2');
-      const res = await svc.put(`${members()}?additive_only=true`, { members: [{ address: '10.0.0.3', protocol_port: 80 }] });
+      const res = await svc.put(`${members()}?additive_only=true`, {
+        members: [{ address: '10.0.0.3', protocol_port: 80 }],
+      });
       assert.equal(res.status, 202);
       await svc.settle();
       const list = (await svc.get(members())).body.members as any[];
@@ -362,7 +532,9 @@ describe('members', () => {
       const m = await createMember('10.0.0.1', { weight: 4, tags: ['a', 'b'] });
       const jobsBefore = await jobCount();
       await paused(async () => {
-        const res = await svc.put(members(), { members: [{ address: '10.0.0.1', protocol_port: 80, weight: 4, tags: ['b', 'a'] }] });
+        const res = await svc.put(members(), {
+          members: [{ address: '10.0.0.1', protocol_port: 80, weight: 4, tags: ['b', 'a'] }],
+        });
         assert.equal(res.status, 202);
         assert.equal(await jobCount(), jobsBefore);
         assert.equal(await status('load_balancer', lbId), 'ACTIVE');
@@ -390,17 +562,32 @@ describe('members', () => {
         ],
       });
       assert.equal(dup.status, 400);
-      assert.equal(dup.body.faultstring, 'Validation failure: Duplicate member address 10.0.0.2 and protocol_port 80 in the request.');
+      assert.equal(
+        dup.body.faultstring,
+        'Validation failure: Duplicate member address 10.0.0.2 and protocol_port 80 in the request.',
+      );
       const reserved = await svc.put(members(), { members: [{ address: '169.254.169.254', protocol_port: 80 }] });
       assert.equal(reserved.status, 400);
       assert.equal(reserved.body.faultstring, '169.254.169.254 is not a valid option for member address');
       const cases: Array<[unknown, string]> = [
-        [{ members: [{ address: '10.0.0.2' }] }, "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing."],
-        [{ members: [{ address: '10.0.0.2', protocol_port: 80, bogus: 1 }] }, 'Unknown attribute for argument members_.members: bogus'],
-        [{ members: {} }, "Invalid input for field/attribute members. Value: '{}'. Wrong type. Expected '<class 'list'>', got '<class 'dict'>'"],
+        [
+          { members: [{ address: '10.0.0.2' }] },
+          "Invalid input for field/attribute protocol_port. Value: 'None'. Mandatory field missing.",
+        ],
+        [
+          { members: [{ address: '10.0.0.2', protocol_port: 80, bogus: 1 }] },
+          'Unknown attribute for argument members_.members: bogus',
+        ],
+        [
+          { members: {} },
+          "Invalid input for field/attribute members. Value: '{}'. Wrong type. Expected '<class 'list'>', got '<class 'dict'>'",
+        ],
         [{ member: [] }, 'Unknown attribute for argument members_: member'],
         [{}, "Invalid input for field/attribute members. Value: 'None'. Mandatory field missing."],
-        [{ members: ['x'] }, "Invalid input for field/attribute members. Value: 'x'. Wrong type. Expected '<class 'dict'>', got '<class 'str'>'"],
+        [
+          { members: ['x'] },
+          "Invalid input for field/attribute members. Value: 'x'. Wrong type. Expected '<class 'dict'>', got '<class 'str'>'",
+        ],
       ];
       for (const [body, fault] of cases) {
         const res = await svc.put(members(), body);
@@ -411,7 +598,10 @@ describe('members', () => {
       const res = await svc.put(members(missingPool), { members: [] });
       assert.equal(res.status, 404);
       assert.equal(res.body.faultstring, `Pool ${missingPool} not found.`);
-      assert.deepEqual((await svc.get(members())).body.members.map((m: any) => m.address), ['10.0.0.1']);
+      assert.deepEqual(
+        (await svc.get(members())).body.members.map((m: any) => m.address),
+        ['10.0.0.1'],
+      );
     });
   });
 });

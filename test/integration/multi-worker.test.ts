@@ -50,7 +50,14 @@ function instrumented(flow: Flow, runs: StepRun[]): Flow {
       async run(ctx) {
         const start = performance.now();
         await step.run(ctx);
-        runs.push({ job: ctx.job.id, lb: ctx.job.loadBalancerId, flow: flow.name, step: index, start, end: performance.now() });
+        runs.push({
+          job: ctx.job.id,
+          lb: ctx.job.loadBalancerId,
+          flow: flow.name,
+          step: index,
+          start,
+          end: performance.now(),
+        });
       },
     })),
   };
@@ -58,10 +65,26 @@ function instrumented(flow: Flow, runs: StepRun[]): Flow {
 
 function loadBalancerRow(name: string): LoadBalancerRow {
   return {
-    id: newId(), project_id: 'project-a', name, description: '', provisioning_status: 'PENDING_CREATE', operating_status: 'OFFLINE',
-    admin_state_up: true, created_at: nowTimestamp(), updated_at: null, vip_address: '198.51.100.1', vip_port_id: newId(),
-    vip_subnet_id: VIP_SUBNET, vip_network_id: newId(), vip_qos_policy_id: null, vip_sg_ids: null, additional_vips: '[]',
-    provider: 'amphora', flavor_id: null, availability_zone: null, topology: 'SINGLE',
+    id: newId(),
+    project_id: 'project-a',
+    name,
+    description: '',
+    provisioning_status: 'PENDING_CREATE',
+    operating_status: 'OFFLINE',
+    admin_state_up: true,
+    created_at: nowTimestamp(),
+    updated_at: null,
+    vip_address: '198.51.100.1',
+    vip_port_id: newId(),
+    vip_subnet_id: VIP_SUBNET,
+    vip_network_id: newId(),
+    vip_qos_policy_id: null,
+    vip_sg_ids: null,
+    additional_vips: '[]',
+    provider: 'amphora',
+    flavor_id: null,
+    availability_zone: null,
+    topology: 'SINGLE',
   };
 }
 
@@ -80,7 +103,11 @@ beforeEach(() => {
 });
 
 /** A worker beside a TestService's own, on the same database (its own pool on PostgreSQL, see above). */
-async function extraWorker(svc: TestService, nodeId: string, options: Partial<WorkerOptions> = {}): Promise<{ worker: Worker; db: Db }> {
+async function extraWorker(
+  svc: TestService,
+  nodeId: string,
+  options: Partial<WorkerOptions> = {},
+): Promise<{ worker: Worker; db: Db }> {
   const db = TEST_DIALECT === 'postgres' ? openDatabase(svc.config.database.url, svc.config.dataDir) : svc.node.db;
   const worker = new Worker(
     db,
@@ -105,7 +132,10 @@ async function assertRanExactlyOnce(db: Db, jobIds: number[]): Promise<Map<strin
   for (const job of jobs) {
     assert.equal(job.state, 'done', `job ${job.id}: ${job.error}`);
     assert.equal(job.attempts, 1, `job ${job.id} was claimed ${job.attempts} times`);
-    const steps = runs.filter((r) => r.job === job.id).map((r) => r.step).sort((a, b) => a - b);
+    const steps = runs
+      .filter((r) => r.job === job.id)
+      .map((r) => r.step)
+      .sort((a, b) => a - b);
     assert.deepEqual(steps, [...originalFlows[job.flow]!.steps.keys()], `steps run by job ${job.id}`);
     claimers.set(job.claimed_by!, (claimers.get(job.claimed_by!) ?? 0) + 1);
   }
@@ -113,10 +143,18 @@ async function assertRanExactlyOnce(db: Db, jobIds: number[]): Promise<Map<strin
 }
 
 async function assertActiveWithOneAmphora(db: Db, lbIds: string[]): Promise<void> {
-  const lbs = await db.kysely.selectFrom('load_balancer').select(['id', 'provisioning_status']).where('id', 'in', lbIds).execute();
+  const lbs = await db.kysely
+    .selectFrom('load_balancer')
+    .select(['id', 'provisioning_status'])
+    .where('id', 'in', lbIds)
+    .execute();
   assert.equal(lbs.length, lbIds.length);
   for (const lb of lbs) assert.equal(lb.provisioning_status, 'ACTIVE', `load balancer ${lb.id}`);
-  const amphorae = await db.kysely.selectFrom('amphora').select('load_balancer_id').where('load_balancer_id', 'in', lbIds).execute();
+  const amphorae = await db.kysely
+    .selectFrom('amphora')
+    .select('load_balancer_id')
+    .where('load_balancer_id', 'in', lbIds)
+    .execute();
   const perLb = new Map<string, number>();
   for (const a of amphorae) perLb.set(a.load_balancer_id!, (perLb.get(a.load_balancer_id!) ?? 0) + 1);
   for (const id of lbIds) assert.equal(perLb.get(id) ?? 0, 1, `amphorae of load balancer ${id}`);
@@ -128,7 +166,9 @@ async function createThroughApi(svc: TestService, count: number, prefix: string)
   for (let batch = 0; batch < count; batch += 8) {
     const responses = await Promise.all(
       Array.from({ length: Math.min(8, count - batch) }, (_, i) =>
-        svc.post('/v2/lbaas/loadbalancers', { loadbalancer: { name: `${prefix}-${batch + i}`, vip_subnet_id: VIP_SUBNET } }),
+        svc.post('/v2/lbaas/loadbalancers', {
+          loadbalancer: { name: `${prefix}-${batch + i}`, vip_subnet_id: VIP_SUBNET },
+        }),
       ),
     );
     for (const res of responses) {
@@ -149,7 +189,10 @@ describe('several workers on one job table', () => {
   const extra: Array<{ worker: Worker; db: Db }> = [];
 
   before(async () => {
-    svc = await TestService.start({ nodeId: 'worker-0', worker: { concurrency: 4, pollIntervalMs: 20, stepDelayMs: STEP_DELAY_MS } });
+    svc = await TestService.start({
+      nodeId: 'worker-0',
+      worker: { concurrency: 4, pollIntervalMs: 20, stepDelayMs: STEP_DELAY_MS },
+    });
     for (let i = 1; i <= EXTRA_WORKERS; i++) extra.push(await extraWorker(svc, `worker-${i}`));
   });
 
@@ -183,7 +226,12 @@ describe('several workers on one job table', () => {
         const row = loadBalancerRow(`ordered-${i}`);
         lbIds.push(row.id);
         await trx.insertInto('load_balancer').values(row).execute();
-        await enqueueJob(trx, { flow: 'loadbalancer.create', loadBalancerId: row.id, resourceId: row.id, payload: { locked: [] } });
+        await enqueueJob(trx, {
+          flow: 'loadbalancer.create',
+          loadBalancerId: row.id,
+          resourceId: row.id,
+          payload: { locked: [] },
+        });
         await enqueueJob(trx, {
           flow: 'apply-changes',
           loadBalancerId: row.id,
@@ -195,7 +243,12 @@ describe('several workers on one job table', () => {
     notifyJobsQueued();
     await svc.settle(30000);
 
-    const jobs = await svc.node.db.kysely.selectFrom('job').selectAll().where('load_balancer_id', 'in', lbIds).orderBy('id').execute();
+    const jobs = await svc.node.db.kysely
+      .selectFrom('job')
+      .selectAll()
+      .where('load_balancer_id', 'in', lbIds)
+      .orderBy('id')
+      .execute();
     assert.equal(jobs.length, 80);
     const claimers = await assertShared(jobs.map((j) => j.id));
     t.diagnostic(`jobs per worker: ${JSON.stringify(Object.fromEntries(claimers))}`);
@@ -210,9 +263,13 @@ describe('several workers on one job table', () => {
       const updateRuns = runs.filter((r) => r.job === update!.id);
       const createEnd = Math.max(...createRuns.map((r) => r.end));
       const updateStart = Math.min(...updateRuns.map((r) => r.start));
-      assert.ok(updateStart >= createEnd, `load balancer ${lbId}: update started ${createEnd - updateStart} ms before its create ended`);
+      assert.ok(
+        updateStart >= createEnd,
+        `load balancer ${lbId}: update started ${createEnd - updateStart} ms before its create ended`,
+      );
       // Jobs of different load balancers did run side by side, so the order above was not a matter of luck.
-      if (runs.some((r) => r.lb !== lbId && r.start < createEnd && r.end > Math.min(...createRuns.map((c) => c.start)))) overlapped++;
+      if (runs.some((r) => r.lb !== lbId && r.start < createEnd && r.end > Math.min(...createRuns.map((c) => c.start))))
+        overlapped++;
     }
     assert.ok(overlapped > lbIds.length / 2, `only ${overlapped} creates ran beside another load balancer's job`);
   });
@@ -235,7 +292,7 @@ describe('leases between workers', () => {
     }
   });
 
-  it('stops a worker whose claim was taken over, leaving the new holder\'s work alone', async () => {
+  it("stops a worker whose claim was taken over, leaving the new holder's work alone", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tavia-lease-'));
     const database = await freshDatabaseUrl();
     const db = openDatabase(database.url, dataDir);
@@ -246,7 +303,12 @@ describe('leases between workers', () => {
       const row = loadBalancerRow('stalled');
       await db.kysely.transaction().execute(async (trx) => {
         await trx.insertInto('load_balancer').values(row).execute();
-        await enqueueJob(trx, { flow: 'loadbalancer.create', loadBalancerId: row.id, resourceId: row.id, payload: { locked: [] } });
+        await enqueueJob(trx, {
+          flow: 'loadbalancer.create',
+          loadBalancerId: row.id,
+          resourceId: row.id,
+          payload: { locked: [] },
+        });
       });
       // A worker claims the job and stalls past its lease; another takes the job and finishes it.
       const stalled = (await claimJob(db, 'stalled-node', 1))!;

@@ -44,7 +44,9 @@ describe('providers', () => {
 
   it('filters capabilities by name and description and keeps only the requested fields', async () => {
     const byName = await svc.get('/v2/lbaas/providers/amphora/flavor_capabilities?name=compute_flavor');
-    assert.deepEqual(byName.body, { flavor_capabilities: [{ name: 'compute_flavor', description: 'The compute driver flavor ID.' }] });
+    assert.deepEqual(byName.body, {
+      flavor_capabilities: [{ name: 'compute_flavor', description: 'The compute driver flavor ID.' }],
+    });
     const byDescription = await svc.get(
       `/v2/lbaas/providers/amphora/flavor_capabilities?description=${encodeURIComponent('The amphora image tag.')}&fields=name`,
     );
@@ -57,7 +59,12 @@ describe('providers', () => {
     const res = await svc.get('/v2/lbaas/providers/amphora/availability_zone_capabilities?fields=name');
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, {
-      availability_zone_capabilities: [{ name: 'compute_zone' }, { name: 'volume_zone' }, { name: 'management_network' }, { name: 'valid_vip_networks' }],
+      availability_zone_capabilities: [
+        { name: 'compute_zone' },
+        { name: 'volume_zone' },
+        { name: 'management_network' },
+        { name: 'valid_vip_networks' },
+      ],
     });
   });
 
@@ -65,7 +72,11 @@ describe('providers', () => {
     for (const kind of ['flavor_capabilities', 'availability_zone_capabilities']) {
       const res = await svc.get(`/v2/lbaas/providers/nope/${kind}`);
       assert.equal(res.status, 400);
-      assert.deepEqual(res.body, { faultcode: 'Client', faultstring: "Provider 'nope' is not enabled.", debuginfo: null });
+      assert.deepEqual(res.body, {
+        faultcode: 'Client',
+        faultstring: "Provider 'nope' is not enabled.",
+        debuginfo: null,
+      });
     }
     const noop = await svc.get('/v2/lbaas/providers/noop_driver/flavor_capabilities');
     assert.equal(noop.status, 400);

@@ -3,7 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { TestService } from '../helpers/service.js';
 
 const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debuginfo: null });
-const UNLIMITED = { load_balancer: -1, listener: -1, member: -1, pool: -1, health_monitor: -1, l7policy: -1, l7rule: -1 };
+const UNLIMITED = {
+  load_balancer: -1,
+  listener: -1,
+  member: -1,
+  pool: -1,
+  health_monitor: -1,
+  l7policy: -1,
+  l7rule: -1,
+};
 const VIP = { vip_subnet_id: '11111111-2222-3333-4444-555555555555' };
 
 describe('quotas', () => {
@@ -20,16 +28,30 @@ describe('quotas', () => {
   });
 
   it('answers the defaults as 26_quota_defaults, at both addresses and for a project without a row', async () => {
-    for (const path of ['/v2/lbaas/quotas/defaults', '/v2/quotas/some-project/default', '/v2/lbaas/quotas/some-project']) {
+    for (const path of [
+      '/v2/lbaas/quotas/defaults',
+      '/v2/quotas/some-project/default',
+      '/v2/lbaas/quotas/some-project',
+    ]) {
       const res = await svc.get(path);
       assert.equal(res.status, 200, path);
       assert.deepEqual(res.body, { quota: UNLIMITED }, path);
-      assert.deepEqual(Object.keys(res.body.quota), ['load_balancer', 'listener', 'member', 'pool', 'health_monitor', 'l7policy', 'l7rule']);
+      assert.deepEqual(Object.keys(res.body.quota), [
+        'load_balancer',
+        'listener',
+        'member',
+        'pool',
+        'health_monitor',
+        'l7policy',
+        'l7rule',
+      ]);
     }
   });
 
   it('sets a project quota with either spelling (202) and lists the row with both spellings', async () => {
-    const res = await svc.put('/v2/lbaas/quotas/project-set', { quota: { loadbalancer: 5, health_monitor: 7, member: 0, l7rule: null } });
+    const res = await svc.put('/v2/lbaas/quotas/project-set', {
+      quota: { loadbalancer: 5, health_monitor: 7, member: 0, l7rule: null },
+    });
     assert.equal(res.status, 202);
     const expected = { ...UNLIMITED, load_balancer: 5, health_monitor: 7, member: 0 };
     assert.deepEqual(res.body, { quota: expected });
@@ -65,9 +87,17 @@ describe('quotas', () => {
   it('refuses bad quota values and attributes', async () => {
     const low = await svc.put('/v2/lbaas/quotas/project-bad', { quota: { loadbalancer: -2 } });
     assert.equal(low.status, 400);
-    assert.deepEqual(low.body, fault("Invalid input for field/attribute loadbalancer. Value: '-2'. Value should be greater or equal to -1"));
+    assert.deepEqual(
+      low.body,
+      fault("Invalid input for field/attribute loadbalancer. Value: '-2'. Value should be greater or equal to -1"),
+    );
     const high = await svc.put('/v2/lbaas/quotas/project-bad', { quota: { pool: 2000000001 } });
-    assert.deepEqual(high.body, fault("Invalid input for field/attribute pool. Value: '2000000001'. Value should be lower or equal to 2000000000"));
+    assert.deepEqual(
+      high.body,
+      fault(
+        "Invalid input for field/attribute pool. Value: '2000000001'. Value should be lower or equal to 2000000000",
+      ),
+    );
     const max = await svc.put('/v2/lbaas/quotas/project-max', { quota: { pool: 2000000000 } });
     assert.equal(max.status, 202);
     assert.equal(max.body.quota.pool, 2000000000);
@@ -96,10 +126,16 @@ describe('quotas', () => {
     for (const p of ['page-1', 'page-2', 'page-3']) await svc.put(`/v2/lbaas/quotas/${p}`, { quota: { l7policy: 1 } });
     const first = await svc.get('/v2/lbaas/quotas?l7policy=1&limit=2');
     assert.equal(first.status, 200);
-    assert.deepEqual(first.body.quotas.map((q: { project_id: string }) => q.project_id), ['page-1', 'page-2']);
+    assert.deepEqual(
+      first.body.quotas.map((q: { project_id: string }) => q.project_id),
+      ['page-1', 'page-2'],
+    );
     assert.match(first.body.quotas_links[0].href, /marker=page-2/);
     const rest = await svc.get('/v2/lbaas/quotas?l7policy=1&limit=2&marker=page-2');
-    assert.deepEqual(rest.body.quotas.map((q: { project_id: string }) => q.project_id), ['page-3']);
+    assert.deepEqual(
+      rest.body.quotas.map((q: { project_id: string }) => q.project_id),
+      ['page-3'],
+    );
   });
 
   it('enforces a load balancer quota with 403 and lifts it on DELETE', async () => {
@@ -111,7 +147,12 @@ describe('quotas', () => {
     const second = await svc.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: VIP }, asProject);
     assert.equal(second.status, 403);
     assert.deepEqual(second.body, fault('Quota has been met for resources: load_balancer'));
-    const other = await svc.request('POST', '/v2/lbaas/loadbalancers', { loadbalancer: VIP }, { 'x-project-id': 'project-free' });
+    const other = await svc.request(
+      'POST',
+      '/v2/lbaas/loadbalancers',
+      { loadbalancer: VIP },
+      { 'x-project-id': 'project-free' },
+    );
     assert.equal(other.status, 201);
 
     assert.equal((await svc.del('/v2/lbaas/quotas/project-q')).status, 202);
@@ -135,7 +176,8 @@ describe('quota defaults from the configuration', () => {
     const own = await svc.put('/v2/lbaas/quotas/anyone', { quota: { member: 10, load_balancer: null } });
     assert.deepEqual(own.body, { quota: { ...configured, member: 10 } });
 
-    for (let i = 0; i < 2; i++) assert.equal((await svc.post('/v2/lbaas/loadbalancers', { loadbalancer: VIP })).status, 201);
+    for (let i = 0; i < 2; i++)
+      assert.equal((await svc.post('/v2/lbaas/loadbalancers', { loadbalancer: VIP })).status, 201);
     const over = await svc.post('/v2/lbaas/loadbalancers', { loadbalancer: VIP });
     assert.equal(over.status, 403);
     await svc.settle();

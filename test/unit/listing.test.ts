@@ -4,27 +4,52 @@ import { canonicalPath } from '../../src/api/app.js';
 import { pageLinks, parseListParams, selectFields } from '../../src/api/listing.js';
 import { ApiError } from '../../src/common/errors.js';
 
-const SPEC = { columns: { id: 'id', name: 'name', created_at: 'created_at', admin_state_up: 'admin_state_up' }, kinds: { admin_state_up: 'bool' as const } };
+const SPEC = {
+  columns: { id: 'id', name: 'name', created_at: 'created_at', admin_state_up: 'admin_state_up' },
+  kinds: { admin_state_up: 'bool' as const },
+};
 
 describe('parseListParams', () => {
   it('defaults to the max limit and orders by created_at then id', () => {
     const p = parseListParams({}, SPEC, 1000);
     assert.equal(p.limit, 1000);
-    assert.deepEqual(p.sort.map((s) => [s.key, s.desc]), [['created_at', false], ['id', false]]);
+    assert.deepEqual(
+      p.sort.map((s) => [s.key, s.desc]),
+      [
+        ['created_at', false],
+        ['id', false],
+      ],
+    );
   });
 
   it('reads sort=k:dir lists and the legacy sort_key/sort_dir', () => {
-    assert.deepEqual(parseListParams({ sort: 'name:desc' }, SPEC, 1000).sort.map((s) => [s.key, s.desc]), [
-      ['name', true],
-      ['created_at', true],
-      ['id', true],
-    ]);
-    assert.deepEqual(parseListParams({ sort_key: 'name', sort_dir: 'desc' }, SPEC, 1000).sort[0], { column: 'name', key: 'name', desc: true });
+    assert.deepEqual(
+      parseListParams({ sort: 'name:desc' }, SPEC, 1000).sort.map((s) => [s.key, s.desc]),
+      [
+        ['name', true],
+        ['created_at', true],
+        ['id', true],
+      ],
+    );
+    assert.deepEqual(parseListParams({ sort_key: 'name', sort_dir: 'desc' }, SPEC, 1000).sort[0], {
+      column: 'name',
+      key: 'name',
+      desc: true,
+    });
   });
 
   it('refuses unknown sort keys, filters and bad limits with a 400', () => {
-    for (const q of [{ sort: 'bogus' }, { bogus: 'x' }, { limit: 'abc' }, { sort: 'name:sideways' }, { admin_state_up: 'maybe' }]) {
-      assert.throws(() => parseListParams(q, SPEC, 1000), (e: unknown) => e instanceof ApiError && e.statusCode === 400);
+    for (const q of [
+      { sort: 'bogus' },
+      { bogus: 'x' },
+      { limit: 'abc' },
+      { sort: 'name:sideways' },
+      { admin_state_up: 'maybe' },
+    ]) {
+      assert.throws(
+        () => parseListParams(q, SPEC, 1000),
+        (e: unknown) => e instanceof ApiError && e.statusCode === 400,
+      );
     }
   });
 

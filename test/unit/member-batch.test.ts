@@ -1,14 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isEmptyPlan, netGrowth, planMemberBatch, validateBatchBody } from '../../src/api/resources/members/member-batch.js';
+import {
+  isEmptyPlan,
+  netGrowth,
+  planMemberBatch,
+  validateBatchBody,
+} from '../../src/api/resources/members/member-batch.js';
 import { ApiError } from '../../src/common/errors.js';
 import type { MemberRow } from '../../src/db/schema.js';
 
 function member(address: string, extra: Partial<MemberRow> = {}, tags: string[] = []): MemberRow & { tags: string[] } {
   return {
-    id: `id-${address}`, project_id: 'p', pool_id: 'pool', name: null, provisioning_status: 'ACTIVE', operating_status: 'NO_MONITOR',
-    admin_state_up: 1, address, protocol_port: 80, weight: 1, backup: 0, subnet_id: null, monitor_address: null,
-    monitor_port: null, vnic_type: 'normal', created_at: '2026-01-01T00:00:00', updated_at: null, tags, ...extra,
+    id: `id-${address}`,
+    project_id: 'p',
+    pool_id: 'pool',
+    name: null,
+    provisioning_status: 'ACTIVE',
+    operating_status: 'NO_MONITOR',
+    admin_state_up: 1,
+    address,
+    protocol_port: 80,
+    weight: 1,
+    backup: 0,
+    subnet_id: null,
+    monitor_address: null,
+    monitor_port: null,
+    vnic_type: 'normal',
+    created_at: '2026-01-01T00:00:00',
+    updated_at: null,
+    tags,
+    ...extra,
   };
 }
 
@@ -28,10 +49,20 @@ function faultOf(fn: () => unknown): string {
 describe('planMemberBatch', () => {
   it('creates unknown keys, updates changed ones, deletes unlisted ones', () => {
     const existing = [member('10.0.0.1'), member('10.0.0.2'), member('10.0.0.3')];
-    const plan = planMemberBatch(existing, [entry('10.0.0.1'), entry('10.0.0.2', { weight: 7 }), entry('10.0.0.4')], false);
+    const plan = planMemberBatch(
+      existing,
+      [entry('10.0.0.1'), entry('10.0.0.2', { weight: 7 }), entry('10.0.0.4')],
+      false,
+    );
     assert.deepEqual(plan.creates, [entry('10.0.0.4')]);
-    assert.deepEqual(plan.updates.map((u) => [u.row.id, u.changes]), [['id-10.0.0.2', { weight: 7 }]]);
-    assert.deepEqual(plan.deletes.map((m) => m.id), ['id-10.0.0.3']);
+    assert.deepEqual(
+      plan.updates.map((u) => [u.row.id, u.changes]),
+      [['id-10.0.0.2', { weight: 7 }]],
+    );
+    assert.deepEqual(
+      plan.deletes.map((m) => m.id),
+      ['id-10.0.0.3'],
+    );
     assert.equal(netGrowth(plan), 0);
   });
 
@@ -55,17 +86,45 @@ describe('planMemberBatch', () => {
   });
 
   it('resets left-out fields to their defaults but keeps name and tags unless given', () => {
-    const existing = [member('10.0.0.1', { weight: 3, backup: 1, admin_state_up: 0, monitor_port: 9000, monitor_address: '10.1.1.1', name: 'keep' }, ['t'])];
+    const existing = [
+      member(
+        '10.0.0.1',
+        { weight: 3, backup: 1, admin_state_up: 0, monitor_port: 9000, monitor_address: '10.1.1.1', name: 'keep' },
+        ['t'],
+      ),
+    ];
     const [update] = planMemberBatch(existing, [entry('10.0.0.1')], false).updates;
-    assert.deepEqual(update!.changes, { admin_state_up: true, weight: 1, backup: false, monitor_address: null, monitor_port: null });
+    assert.deepEqual(update!.changes, {
+      admin_state_up: true,
+      weight: 1,
+      backup: false,
+      monitor_address: null,
+      monitor_port: null,
+    });
     assert.equal(update!.tags, undefined);
-    const [renamed] = planMemberBatch(existing, [entry('10.0.0.1', { name: null, tags: [], weight: 3, backup: true, admin_state_up: false, monitor_port: 9000, monitor_address: '10.1.1.1' })], false).updates;
+    const [renamed] = planMemberBatch(
+      existing,
+      [
+        entry('10.0.0.1', {
+          name: null,
+          tags: [],
+          weight: 3,
+          backup: true,
+          admin_state_up: false,
+          monitor_port: 9000,
+          monitor_address: '10.1.1.1',
+        }),
+      ],
+      false,
+    ).updates;
     assert.deepEqual(renamed!.changes, { name: null });
     assert.deepEqual(renamed!.tags, []);
   });
 
   it('treats a null name like an empty one', () => {
-    assert.ok(isEmptyPlan(planMemberBatch([member('10.0.0.1', { name: '' })], [entry('10.0.0.1', { name: null })], false)));
+    assert.ok(
+      isEmptyPlan(planMemberBatch([member('10.0.0.1', { name: '' })], [entry('10.0.0.1', { name: null })], false)),
+    );
   });
 
   it('refuses the same key twice', () => {
@@ -88,8 +147,17 @@ describe('validateBatchBody', () => {
   });
 
   it('refuses a body that is not {"members": [...]}', () => {
-    assert.equal(faultOf(() => validateBatchBody([])), "Invalid input for field/attribute members. Value: '[]'. Mandatory field missing.");
-    assert.equal(faultOf(() => validateBatchBody({ members: 'x' })), "Invalid input for field/attribute members. Value: 'x'. Wrong type. Expected '<class 'list'>', got '<class 'str'>'");
-    assert.equal(faultOf(() => validateBatchBody({ members: [], extra: 1 })), 'Unknown attribute for argument members_: extra');
+    assert.equal(
+      faultOf(() => validateBatchBody([])),
+      "Invalid input for field/attribute members. Value: '[]'. Mandatory field missing.",
+    );
+    assert.equal(
+      faultOf(() => validateBatchBody({ members: 'x' })),
+      "Invalid input for field/attribute members. Value: 'x'. Wrong type. Expected '<class 'list'>', got '<class 'str'>'",
+    );
+    assert.equal(
+      faultOf(() => validateBatchBody({ members: [], extra: 1 })),
+      'Unknown attribute for argument members_: extra',
+    );
   });
 });

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../src/common/errors.js';
-import { bool, enumOf, int, ip, required, str, uuid, validateBody, type FieldMap } from '../../src/api/validation/fields.js';
+import {
+  bool,
+  enumOf,
+  int,
+  ip,
+  required,
+  str,
+  uuid,
+  validateBody,
+  type FieldMap,
+} from '../../src/api/validation/fields.js';
 import { pyRepr } from '../../src/api/validation/py-repr.js';
 
 const FIELDS: FieldMap = {
@@ -33,17 +43,23 @@ describe('validateBody', () => {
   });
 
   it('words enum, range and missing faults as Octavia does', () => {
-    assert.deepEqual(faultOf(() => validateBody({ listener: { ...good, protocol: 'FOO' } }, 'listener', 'listener_', FIELDS, true)), {
-      status: 400,
-      message:
-        "Invalid input for field/attribute protocol. Value: 'FOO'. Value should be one of: SCTP, HTTPS, UDP, HTTP, PROMETHEUS, TCP, TERMINATED_HTTPS",
-    });
+    assert.deepEqual(
+      faultOf(() => validateBody({ listener: { ...good, protocol: 'FOO' } }, 'listener', 'listener_', FIELDS, true)),
+      {
+        status: 400,
+        message:
+          "Invalid input for field/attribute protocol. Value: 'FOO'. Value should be one of: SCTP, HTTPS, UDP, HTTP, PROMETHEUS, TCP, TERMINATED_HTTPS",
+      },
+    );
     assert.equal(
-      faultOf(() => validateBody({ listener: { ...good, protocol_port: 65536 } }, 'listener', 'listener_', FIELDS, true)).message,
+      faultOf(() =>
+        validateBody({ listener: { ...good, protocol_port: 65536 } }, 'listener', 'listener_', FIELDS, true),
+      ).message,
       "Invalid input for field/attribute protocol_port. Value: '65536'. Value should be lower or equal to 65535",
     );
     assert.equal(
-      faultOf(() => validateBody({ listener: { ...good, protocol_port: 0 } }, 'listener', 'listener_', FIELDS, true)).message,
+      faultOf(() => validateBody({ listener: { ...good, protocol_port: 0 } }, 'listener', 'listener_', FIELDS, true))
+        .message,
       "Invalid input for field/attribute protocol_port. Value: '0'. Value should be greater or equal to 1",
     );
     const { loadbalancer_id: _, ...noLb } = good;
@@ -74,14 +90,36 @@ describe('validateBody', () => {
       faultOf(() => validateBody(body, 'listener', 'listener_', FIELDS, true)).message,
       `Invalid input for field/attribute listener_. Value: '${pyRepr(body)}'. Value not an unambiguous boolean: maybe`,
     );
-    assert.equal(validateBody({ listener: { ...good, admin_state_up: 'yes' } }, 'listener', 'listener_', FIELDS, true).admin_state_up, true);
+    assert.equal(
+      validateBody({ listener: { ...good, admin_state_up: 'yes' } }, 'listener', 'listener_', FIELDS, true)
+        .admin_state_up,
+      true,
+    );
   });
 
   it('checks UUIDs, IPs and string lengths', () => {
-    assert.match(faultOf(() => validateBody({ listener: { ...good, loadbalancer_id: 'not-a-uuid' } }, 'listener', 'listener_', FIELDS, true)).message, /Value should be UUID format$/);
-    assert.match(faultOf(() => validateBody({ listener: { ...good, address: '10.0.0.999' } }, 'listener', 'listener_', FIELDS, true)).message, /Value should be IPv4 or IPv6 format$/);
-    assert.match(faultOf(() => validateBody({ listener: { ...good, name: 'x'.repeat(256) } }, 'listener', 'listener_', FIELDS, true)).message, /maximum character requirement of 255$/);
-    assert.equal(validateBody({ listener: { ...good, address: '::1' } }, 'listener', 'listener_', FIELDS, true).address, '::1');
+    assert.match(
+      faultOf(() =>
+        validateBody({ listener: { ...good, loadbalancer_id: 'not-a-uuid' } }, 'listener', 'listener_', FIELDS, true),
+      ).message,
+      /Value should be UUID format$/,
+    );
+    assert.match(
+      faultOf(() =>
+        validateBody({ listener: { ...good, address: '10.0.0.999' } }, 'listener', 'listener_', FIELDS, true),
+      ).message,
+      /Value should be IPv4 or IPv6 format$/,
+    );
+    assert.match(
+      faultOf(() =>
+        validateBody({ listener: { ...good, name: 'x'.repeat(256) } }, 'listener', 'listener_', FIELDS, true),
+      ).message,
+      /maximum character requirement of 255$/,
+    );
+    assert.equal(
+      validateBody({ listener: { ...good, address: '::1' } }, 'listener', 'listener_', FIELDS, true).address,
+      '::1',
+    );
   });
 });
 

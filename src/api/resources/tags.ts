@@ -9,5 +9,9 @@ export async function writeTags(trx: Tx, resourceId: string, tags: unknown): Pro
   if (tags === undefined) return;
   await trx.deleteFrom('tag').where('resource_id', '=', resourceId).execute();
   const unique = [...new Set((tags as string[] | null) ?? [])];
-  if (unique.length > 0) await trx.insertInto('tag').values(unique.map((tag) => ({ resource_id: resourceId, tag }))).execute();
+  if (unique.length > 0)
+    await trx
+      .insertInto('tag')
+      .values(unique.map((tag) => ({ resource_id: resourceId, tag })))
+      .execute();
 }

@@ -49,7 +49,20 @@ function invalid(field: string, value: unknown, why: string): never {
 }
 
 function wrongType(field: string, value: unknown, expected: string): never {
-  const got = value === null ? 'NoneType' : Array.isArray(value) ? 'list' : typeof value === 'object' ? 'dict' : typeof value === 'number' ? (Number.isInteger(value) ? 'int' : 'float') : typeof value === 'boolean' ? 'bool' : 'str';
+  const got =
+    value === null
+      ? 'NoneType'
+      : Array.isArray(value)
+        ? 'list'
+        : typeof value === 'object'
+          ? 'dict'
+          : typeof value === 'number'
+            ? Number.isInteger(value)
+              ? 'int'
+              : 'float'
+            : typeof value === 'boolean'
+              ? 'bool'
+              : 'str';
   invalid(field, value, `Wrong type. Expected '<class '${expected}'>', got '<class '${got}'>'`);
 }
 
@@ -91,7 +104,8 @@ function checkValue(name: string, type: FieldType, value: unknown, ctx: Ctx, pat
       else if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) n = Number(value);
       else wrongType(name, value, 'int');
       if (!Number.isSafeInteger(n)) invalid(name, value, 'Value is out of range');
-      if (type.min !== undefined && n < type.min) invalid(name, value, `Value should be greater or equal to ${type.min}`);
+      if (type.min !== undefined && n < type.min)
+        invalid(name, value, `Value should be greater or equal to ${type.min}`);
       if (type.max !== undefined && n > type.max) invalid(name, value, `Value should be lower or equal to ${type.max}`);
       return n;
     }
@@ -176,7 +190,13 @@ export function validateBody(
   if (inner === undefined || inner === null)
     throw badRequest(`Invalid input for field/attribute ${rootKey}. Value: 'None'. Mandatory field missing.`);
   if (typeof inner !== 'object' || Array.isArray(inner)) wrongType(rootKey, inner, 'dict');
-  return checkObject(inner as Record<string, unknown>, fields, `${argName}.${rootKey}`, { argName, body }, enforceRequired);
+  return checkObject(
+    inner as Record<string, unknown>,
+    fields,
+    `${argName}.${rootKey}`,
+    { argName, body },
+    enforceRequired,
+  );
 }
 
 /** Check a nested object (graph children) with the same rules as a body's inner object. */

@@ -28,10 +28,6 @@ function pyFloat(value: number): string {
 
 function pyStringRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  const escaped = s
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t');
+  const escaped = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
   return quote + (quote === "'" ? escaped.replace(/'/g, "\\'") : escaped) + quote;
 }

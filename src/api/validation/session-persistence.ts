@@ -30,7 +30,14 @@ export function parseSessionPersistence(
   body: unknown,
 ): Partial<SessionPersistence> | null {
   if (value === null || value === undefined) return null;
-  return validateNested(value, 'session_persistence', 'pool_.pool.session_persistence', fieldsFor(create), 'pool_', body) as Partial<SessionPersistence>;
+  return validateNested(
+    value,
+    'session_persistence',
+    'pool_.pool.session_persistence',
+    fieldsFor(create),
+    'pool_',
+    body,
+  ) as Partial<SessionPersistence>;
 }
 
 const UDP_LIKE = ['UDP', 'SCTP'];
@@ -51,17 +58,23 @@ export function checkSessionPersistence(sp: Partial<SessionPersistence>, protoco
       );
     if (given(sp.cookie_name)) throw validationFailure(`Cookie names are not supported for ${protocol} pools.`);
     if (sp.type !== 'SOURCE_IP')
-      throw validationFailure(`Session persistence of type ${sp.type} is not supported for ${protocol} protocol pools.`);
+      throw validationFailure(
+        `Session persistence of type ${sp.type} is not supported for ${protocol} protocol pools.`,
+      );
   } else if (given(sp.persistence_timeout) || given(sp.persistence_granularity)) {
     throw validationFailure('persistence_timeout and persistence_granularity is only for UDP and SCTP protocol pools.');
   }
   if (given(sp.cookie_name)) {
     if (sp.type !== 'APP_COOKIE')
-      throw validationFailure('Field "cookie_name" can only be specified with session persistence of type "APP_COOKIE".');
+      throw validationFailure(
+        'Field "cookie_name" can only be specified with session persistence of type "APP_COOKIE".',
+      );
     if (BAD_COOKIE_CHARS.test(sp.cookie_name!)) throw validationFailure('Supplied "cookie_name" is invalid.');
   }
   if (sp.type === 'APP_COOKIE' && !given(sp.cookie_name))
-    throw validationFailure('Field "cookie_name" must be specified when using the "APP_COOKIE" session persistence type.');
+    throw validationFailure(
+      'Field "cookie_name" must be specified when using the "APP_COOKIE" session persistence type.',
+    );
 }
 
 /** The stored form: every field present, in the order Octavia prints them. */

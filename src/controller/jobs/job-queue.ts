@@ -126,7 +126,9 @@ function ownClaim(kysely: Db['kysely'], job: ClaimedJob) {
 
 /** Keep our claim alive while a long flow runs; false when the claim has been taken over. */
 export async function renewLease(db: Db, job: ClaimedJob, leaseMs: number): Promise<boolean> {
-  const result = await ownClaim(db.kysely, job).set({ lease_until: Date.now() + leaseMs }).executeTakeFirst();
+  const result = await ownClaim(db.kysely, job)
+    .set({ lease_until: Date.now() + leaseMs })
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 

@@ -103,7 +103,9 @@ export class Worker {
   }
 
   private async purge(): Promise<void> {
-    await purgeDoneJobs(this.db, KEEP_DONE_JOBS_MS).catch((err) => this.log.warn({ err }, 'purging finished jobs failed'));
+    await purgeDoneJobs(this.db, KEEP_DONE_JOBS_MS).catch((err) =>
+      this.log.warn({ err }, 'purging finished jobs failed'),
+    );
   }
 
   private async renewLeases(): Promise<void> {

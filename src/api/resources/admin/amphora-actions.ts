@@ -12,8 +12,7 @@ const AMPHORA = { table: 'amphora', label: 'Amphora' } as const;
 
 /** The load balancer an amphora serves; an amphora without one (a spare) has nothing to fail over or configure. */
 function servedLoadBalancer(amphora: AmphoraRow): string {
-  if (!amphora.load_balancer_id)
-    throw conflict(`Amphora ${amphora.id} is not associated with a load balancer.`);
+  if (!amphora.load_balancer_id) throw conflict(`Amphora ${amphora.id} is not associated with a load balancer.`);
   return amphora.load_balancer_id;
 }
 
@@ -61,13 +60,21 @@ export async function configureAmphora(services: ApiServices, id: string): Promi
   const loadBalancerId = servedLoadBalancer(await findOrFail(AMPHORA, services, id));
   await services.db.kysely.transaction().execute(async (trx) => {
     const lock = await lockLoadBalancerItself(trx, loadBalancerId, 'PENDING_UPDATE');
-    await enqueueJob(trx, { flow: 'apply-changes', loadBalancerId, resourceId: id, payload: { locked: [lock], targets: [] } });
+    await enqueueJob(trx, {
+      flow: 'apply-changes',
+      loadBalancerId,
+      resourceId: id,
+      payload: { locked: [lock], targets: [] },
+    });
   });
   notifyJobsQueued();
 }
 
 /** GET stats: one entry per listener the amphora serves; Octavia's 404 when there is none. */
-export async function amphoraStats(services: ApiServices, id: string): Promise<{ amphora_stats: Array<Record<string, unknown>> }> {
+export async function amphoraStats(
+  services: ApiServices,
+  id: string,
+): Promise<{ amphora_stats: Array<Record<string, unknown>> }> {
   const amphora = await findOrFail(AMPHORA, services, id);
   const listeners = amphora.load_balancer_id
     ? await services.db.kysely

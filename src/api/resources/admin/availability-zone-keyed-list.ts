@@ -28,7 +28,12 @@ export async function listKeyedResource<T extends keyof Database>(
   if (!params.sort.some((s) => s.column === def.key))
     params.sort.push({ column: def.key, key: def.key, desc: params.sort[0]?.desc ?? false });
   const kysely = services.db.kysely;
-  const select = () => kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<Database, T, Database[T]>;
+  const select = () =>
+    kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<
+      Database,
+      T,
+      Database[T]
+    >;
   let markerRow: Record<string, unknown> | undefined;
   if (params.marker !== undefined) {
     markerRow = (await select()
@@ -37,7 +42,9 @@ export async function listKeyedResource<T extends keyof Database>(
     if (!markerRow)
       throw badRequest(`Invalid input for field/attribute marker. Value: '${params.marker}'. The marker is not valid`);
   }
-  const rows = (await applyListParams(select(), def.table, params, markerRow, def.list).execute()) as Array<Database[T]>;
+  const rows = (await applyListParams(select(), def.table, params, markerRow, def.list).execute()) as Array<
+    Database[T]
+  >;
   if (params.pageReverse) rows.reverse();
   const keys = rows.map((r) => String(r[def.key]));
   return {

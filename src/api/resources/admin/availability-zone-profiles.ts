@@ -9,7 +9,12 @@ export const AVAILABILITY_ZONE_PROFILES: ProfileSpec = {
     plural: 'availability_zone_profiles',
     label: 'Availability Zone Profile',
     list: {
-      columns: { id: 'id', name: 'name', provider_name: 'provider_name', availability_zone_data: 'availability_zone_data' },
+      columns: {
+        id: 'id',
+        name: 'name',
+        provider_name: 'provider_name',
+        availability_zone_data: 'availability_zone_data',
+      },
     },
     serialize: profileSerializer('availability_zone_data'),
   },

@@ -33,14 +33,23 @@ const zoneList: KeyedListDef<'availability_zone'> = {
   key: 'name',
   plural: 'availability_zones',
   list: {
-    columns: { name: 'name', description: 'description', enabled: 'enabled', availability_zone_profile_id: 'availability_zone_profile_id' },
+    columns: {
+      name: 'name',
+      description: 'description',
+      enabled: 'enabled',
+      availability_zone_profile_id: 'availability_zone_profile_id',
+    },
     kinds: { enabled: 'bool' },
   },
   serialize: (rows) => rows.map(serializeAvailabilityZone),
 };
 
 async function findZone(services: ApiServices, name: string): Promise<AvailabilityZoneRow> {
-  const row = await services.db.kysely.selectFrom('availability_zone').selectAll().where('name', '=', name).executeTakeFirst();
+  const row = await services.db.kysely
+    .selectFrom('availability_zone')
+    .selectAll()
+    .where('name', '=', name)
+    .executeTakeFirst();
   if (!row) throw notFound(`Availability Zone ${name} not found.`);
   return row;
 }
@@ -68,16 +77,22 @@ export async function availabilityZoneRoutes(app: FastifyInstance, services: Api
     };
     const taken = () => conflict(`A availability zone of ${row.name} already exists.`);
     try {
-      await kysely().transaction().execute(async (trx) => {
-        const profile = await trx
-          .selectFrom('availability_zone_profile')
-          .select('id')
-          .where('id', '=', row.availability_zone_profile_id)
-          .executeTakeFirst();
-        if (!profile) throw badRequest(`${row.availability_zone_profile_id} is not a valid option for availability_zone_profile_id`);
-        if (await trx.selectFrom('availability_zone').select('name').where('name', '=', row.name).executeTakeFirst()) throw taken();
-        await trx.insertInto('availability_zone').values(row).execute();
-      });
+      await kysely()
+        .transaction()
+        .execute(async (trx) => {
+          const profile = await trx
+            .selectFrom('availability_zone_profile')
+            .select('id')
+            .where('id', '=', row.availability_zone_profile_id)
+            .executeTakeFirst();
+          if (!profile)
+            throw badRequest(
+              `${row.availability_zone_profile_id} is not a valid option for availability_zone_profile_id`,
+            );
+          if (await trx.selectFrom('availability_zone').select('name').where('name', '=', row.name).executeTakeFirst())
+            throw taken();
+          await trx.insertInto('availability_zone').values(row).execute();
+        });
     } catch (err) {
       throw isUniqueViolation(err) ? taken() : err;
     }
@@ -102,11 +117,17 @@ export async function availabilityZoneRoutes(app: FastifyInstance, services: Api
   app.delete<ByName>('/v2/lbaas/availabilityzones/:name', async (req, reply) => {
     const name = req.params.name;
     await findZone(services, name);
-    await kysely().transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('load_balancer').select('id').where('availability_zone', '=', name).executeTakeFirst();
-      if (user) throw conflict(`Availability Zone ${name} is in use and cannot be modified.`);
-      await trx.deleteFrom('availability_zone').where('name', '=', name).execute();
-    });
+    await kysely()
+      .transaction()
+      .execute(async (trx) => {
+        const user = await trx
+          .selectFrom('load_balancer')
+          .select('id')
+          .where('availability_zone', '=', name)
+          .executeTakeFirst();
+        if (user) throw conflict(`Availability Zone ${name} is in use and cannot be modified.`);
+        await trx.deleteFrom('availability_zone').where('name', '=', name).execute();
+      });
     reply.code(204);
   });
 }

@@ -31,7 +31,8 @@ const dataOf = (row: ProfileRow, option: MetadataKind['option']) => (row as unkn
 
 /** A profile row in Octavia's field order; the data column is named as the metadata option. */
 export function profileSerializer(option: MetadataKind['option']): ResourceDef<ProfileTable>['serialize'] {
-  return async (rows) => rows.map((r) => ({ id: r.id, name: r.name, provider_name: r.provider_name, [option]: dataOf(r, option) }));
+  return async (rows) =>
+    rows.map((r) => ({ id: r.id, name: r.name, provider_name: r.provider_name, [option]: dataOf(r, option) }));
 }
 
 /** Register list, show, create (201), update (200) and delete (204) for one kind of profile. */
@@ -54,8 +55,16 @@ export async function profileRoutes(app: FastifyInstance, services: ApiServices,
   app.post(spec.path, async (req, reply) => {
     const body = validateBody(req.body, def.singular, spec.argName, fields(true), true);
     validateMetadata(metadata, body.provider_name as string, body[data] as string);
-    const row = { id: newId(), name: body.name as string, provider_name: body.provider_name as string, [data]: body[data] as string };
-    await kysely().insertInto(def.table).values(row as never).execute();
+    const row = {
+      id: newId(),
+      name: body.name as string,
+      provider_name: body.provider_name as string,
+      [data]: body[data] as string,
+    };
+    await kysely()
+      .insertInto(def.table)
+      .values(row as never)
+      .execute();
     reply.code(201);
     return { [def.singular]: (await def.serialize([row as never], services))[0] };
   });
@@ -70,9 +79,18 @@ export async function profileRoutes(app: FastifyInstance, services: ApiServices,
     const changesBinding = 'provider_name' in body || data in body;
     if (changesBinding) {
       if (await spec.inUse(services, id)) throw conflict(`${def.label} ${id} is in use and cannot be modified.`);
-      validateMetadata(metadata, (body.provider_name as string | undefined) ?? row.provider_name, (body[data] as string | undefined) ?? dataOf(row, data));
+      validateMetadata(
+        metadata,
+        (body.provider_name as string | undefined) ?? row.provider_name,
+        (body[data] as string | undefined) ?? dataOf(row, data),
+      );
     }
-    if (Object.keys(body).length > 0) await kysely().updateTable(def.table).set(body as never).where('id', '=', id).execute();
+    if (Object.keys(body).length > 0)
+      await kysely()
+        .updateTable(def.table)
+        .set(body as never)
+        .where('id', '=', id)
+        .execute();
     return showResource(req, def, services, id);
   });
 
@@ -100,6 +118,10 @@ export const FLAVOR_PROFILES: ProfileSpec = {
   argName: 'flavor_profile_',
   metadata: FLAVOR_METADATA,
   async inUse(services, id) {
-    return !!(await services.db.kysely.selectFrom('flavor').select('id').where('flavor_profile_id', '=', id).executeTakeFirst());
+    return !!(await services.db.kysely
+      .selectFrom('flavor')
+      .select('id')
+      .where('flavor_profile_id', '=', id)
+      .executeTakeFirst());
   },
 };

@@ -24,7 +24,13 @@ export const flavorDef: ResourceDef<'flavor'> = {
   plural: 'flavors',
   label: 'Flavor',
   list: {
-    columns: { id: 'id', name: 'name', description: 'description', enabled: 'enabled', flavor_profile_id: 'flavor_profile_id' },
+    columns: {
+      id: 'id',
+      name: 'name',
+      description: 'description',
+      enabled: 'enabled',
+      flavor_profile_id: 'flavor_profile_id',
+    },
     kinds: { enabled: 'bool' },
   },
   async serialize(rows) {
@@ -34,7 +40,13 @@ export const flavorDef: ResourceDef<'flavor'> = {
 
 /** A flavor in the field order Octavia answers with. */
 export function serializeFlavor(r: FlavorRow): Record<string, unknown> {
-  return { id: r.id, name: r.name, description: r.description ?? '', enabled: toBool(r.enabled), flavor_profile_id: r.flavor_profile_id };
+  return {
+    id: r.id,
+    name: r.name,
+    description: r.description ?? '',
+    enabled: toBool(r.enabled),
+    flavor_profile_id: r.flavor_profile_id,
+  };
 }
 
 /** True for a unique-constraint failure on SQLite or PostgreSQL (two creates racing for one name). */
@@ -51,7 +63,11 @@ async function assertNameFree(trx: Tx, name: string, exceptId?: string): Promise
 }
 
 /** Write inside a transaction, turning a lost race for the name into the same 409. */
-async function writeFlavor(services: ApiServices, name: string | undefined, work: (trx: Tx) => Promise<void>): Promise<void> {
+async function writeFlavor(
+  services: ApiServices,
+  name: string | undefined,
+  work: (trx: Tx) => Promise<void>,
+): Promise<void> {
   try {
     await services.db.kysely.transaction().execute(work);
   } catch (err) {
@@ -89,7 +105,11 @@ export async function flavorRoutes(app: FastifyInstance, services: ApiServices):
       flavor_profile_id: body.flavor_profile_id as string,
     };
     await writeFlavor(services, row.name, async (trx) => {
-      const profile = await trx.selectFrom('flavor_profile').select('id').where('id', '=', row.flavor_profile_id).executeTakeFirst();
+      const profile = await trx
+        .selectFrom('flavor_profile')
+        .select('id')
+        .where('id', '=', row.flavor_profile_id)
+        .executeTakeFirst();
       if (!profile) throw badRequest(`${row.flavor_profile_id} is not a valid option for flavor_profile_id`);
       await assertNameFree(trx, row.name);
       await trx.insertInto('flavor').values(row).execute();

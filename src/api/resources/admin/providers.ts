@@ -24,7 +24,9 @@ function shape(items: readonly Described[], query: Query): Array<Partial<Describ
   const name = only('name');
   const description = only('description');
   return items
-    .filter((c) => (name === undefined || c.name === name) && (description === undefined || c.description === description))
+    .filter(
+      (c) => (name === undefined || c.name === name) && (description === undefined || c.description === description),
+    )
     .map((c) => selectFields({ name: c.name, description: c.description }, fields));
 }
 

@@ -14,10 +14,21 @@ import { listKeyedResource, type KeyedListDef } from './availability-zone-keyed-
  * as 26_quota_defaults shows, and lists rows with both spellings.
  */
 
-const QUOTA_NAMES: readonly QuotaName[] = ['loadbalancer', 'listener', 'pool', 'healthmonitor', 'member', 'l7policy', 'l7rule'];
+const QUOTA_NAMES: readonly QuotaName[] = [
+  'loadbalancer',
+  'listener',
+  'pool',
+  'healthmonitor',
+  'member',
+  'l7policy',
+  'l7rule',
+];
 
 /** The deprecated spellings the API still accepts, and the column each one sets. */
-const DEPRECATED: Partial<Record<string, QuotaName>> = { load_balancer: 'loadbalancer', health_monitor: 'healthmonitor' };
+const DEPRECATED: Partial<Record<string, QuotaName>> = {
+  load_balancer: 'loadbalancer',
+  health_monitor: 'healthmonitor',
+};
 
 const PUT_FIELDS: FieldMap = Object.fromEntries(
   [...QUOTA_NAMES, ...Object.keys(DEPRECATED)].map((name) => [name, int(-1, MAX_QUOTA)]),
@@ -90,7 +101,8 @@ function columnsOf(body: Clean): Partial<Limits> {
 export async function quotaRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { config } = services;
   const kysely = () => services.db.kysely;
-  const rowOf = (projectId: string) => kysely().selectFrom('quota').selectAll().where('project_id', '=', projectId).executeTakeFirst();
+  const rowOf = (projectId: string) =>
+    kysely().selectFrom('quota').selectAll().where('project_id', '=', projectId).executeTakeFirst();
   const defaults = async () => ({ quota: quotaBody(effective(undefined, config)) });
   type ByProject = { Params: { project_id: string } };
 
@@ -104,13 +116,19 @@ export async function quotaRoutes(app: FastifyInstance, services: ApiServices): 
   app.put<ByProject>('/v2/lbaas/quotas/:project_id', async (req, reply) => {
     const projectId = req.params.project_id;
     if (projectId.length > 36)
-      throw badRequest(`Invalid input for field/attribute project_id. Value: '${projectId}'. Value should have a maximum character requirement of 36`);
+      throw badRequest(
+        `Invalid input for field/attribute project_id. Value: '${projectId}'. Value should have a maximum character requirement of 36`,
+      );
     const changes = columnsOf(validateBody(req.body, 'quota', 'quotas', PUT_FIELDS, false));
     // One upsert: a new project starts from all-defaults, an existing one keeps what the body leaves out.
     await kysely()
       .insertInto('quota')
       .values({ project_id: projectId, ...ALL_DEFAULT, ...changes })
-      .onConflict((oc) => (Object.keys(changes).length > 0 ? oc.column('project_id').doUpdateSet(changes) : oc.column('project_id').doNothing()))
+      .onConflict((oc) =>
+        Object.keys(changes).length > 0
+          ? oc.column('project_id').doUpdateSet(changes)
+          : oc.column('project_id').doNothing(),
+      )
       .execute();
     reply.code(202);
     return { quota: quotaBody(effective(await rowOf(projectId), config)) };
@@ -119,7 +137,11 @@ export async function quotaRoutes(app: FastifyInstance, services: ApiServices): 
   // As Octavia: the row stays (listed with nulls) and every limit goes back to the default; 404 without a row.
   app.delete<ByProject>('/v2/lbaas/quotas/:project_id', async (req, reply) => {
     const projectId = req.params.project_id;
-    const result = await kysely().updateTable('quota').set(ALL_DEFAULT).where('project_id', '=', projectId).executeTakeFirst();
+    const result = await kysely()
+      .updateTable('quota')
+      .set(ALL_DEFAULT)
+      .where('project_id', '=', projectId)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) === 0) throw notFound(`Quotas ${projectId} not found.`);
     reply.code(202);
   });

@@ -58,7 +58,12 @@ export async function checkPlanAgainstLoadBalancer(trx: Tx, plan: GraphPlan, lb:
 type Owner = Pick<LoadBalancerRow, 'id' | 'project_id'>;
 
 async function insertPool(trx: Tx, lb: Owner, plan: PoolPlan, now: string): Promise<PoolTree> {
-  const row = newPoolRow(plan.fields, plan.sessionPersistence, { id: plan.id, loadBalancerId: lb.id, projectId: lb.project_id, now });
+  const row = newPoolRow(plan.fields, plan.sessionPersistence, {
+    id: plan.id,
+    loadBalancerId: lb.id,
+    projectId: lb.project_id,
+    now,
+  });
   await trx.insertInto('pool').values(row).execute();
   await writeTags(trx, row.id, plan.fields.tags);
   let healthMonitor: PoolTree['healthMonitor'] = null;
@@ -133,7 +138,10 @@ export async function insertGraph(trx: Tx, lb: Owner, plan: GraphPlan): Promise<
  */
 export function graphTargets(tree: GraphTree): ChangeTarget[] {
   const create = (table: ChangeTarget['table'], id: string): ChangeTarget => ({ table, id, action: 'create' });
-  const online = (table: ChangeTarget['table'], row: { id: string; admin_state_up: boolean | number }): ChangeTarget => ({
+  const online = (
+    table: ChangeTarget['table'],
+    row: { id: string; admin_state_up: boolean | number },
+  ): ChangeTarget => ({
     ...create(table, row.id),
     operatingStatus: provisionedOperatingStatus(toBool(row.admin_state_up)),
   });

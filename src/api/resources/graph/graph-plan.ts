@@ -7,7 +7,12 @@ import type { SessionPersistence } from '../../validation/session-persistence.js
 import { checkDomainName, checkHttpOnlyFields, checkTypeForPool } from '../health-monitors/health-monitor-rules.js';
 import { readGraph, type ListenerShape, type PoolShape } from './graph-shape.js';
 import { MAX_POLICY_POSITION, placeInOrder } from '../l7/l7policy-positions.js';
-import { checkPolicyListenerProtocol, resolveRedirect, sanitizeRedirectArgs, type PolicyRedirect } from '../l7/l7policy-sanitize.js';
+import {
+  checkPolicyListenerProtocol,
+  resolveRedirect,
+  sanitizeRedirectArgs,
+  type PolicyRedirect,
+} from '../l7/l7policy-sanitize.js';
 import { validateRuleData } from '../l7/l7rule-validate.js';
 import { checkListenerCreate, checkPoolProtocol, l4Family } from '../listeners/listener-rules.js';
 import { checkMemberAddresses, duplicateMember, memberKey } from '../members/member-model.js';
@@ -55,9 +60,11 @@ type GraphRoot = 'loadbalancer' | 'listener';
 
 const graphOf = (root: GraphRoot) => `when creating a fully populated ${root}.`;
 
-const nameOf = (pool: PoolShape): string | null => (typeof pool.fields.name === 'string' && pool.fields.name !== '' ? pool.fields.name : null);
+const nameOf = (pool: PoolShape): string | null =>
+  typeof pool.fields.name === 'string' && pool.fields.name !== '' ? pool.fields.name : null;
 /** A pool given by its name alone stands for the pool of that name defined elsewhere in the request. */
-const isReference = (pool: PoolShape) => Object.keys(pool.fields).every((key) => key === 'name') && !pool.healthMonitor && pool.members.length === 0;
+const isReference = (pool: PoolShape) =>
+  Object.keys(pool.fields).every((key) => key === 'name') && !pool.healthMonitor && pool.members.length === 0;
 
 /**
  * Sort the embedded pools into definitions and references, and check names: unique, resolvable, and
@@ -75,7 +82,8 @@ function poolDefinitions(shapes: { pools: PoolShape[]; embedded: PoolShape[] }, 
   const names = definitions.map(nameOf).filter((n): n is string => n !== null);
   if (new Set(names).size !== names.length) throw validationFailure(`Pool names must be unique ${graphOf(root)}`);
   const missing = references.find((name) => !names.includes(name));
-  if (missing !== undefined) throw validationFailure(`Pool '${missing}' was referenced but no full definition was found.`);
+  if (missing !== undefined)
+    throw validationFailure(`Pool '${missing}' was referenced but no full definition was found.`);
   return definitions;
 }
 
@@ -95,7 +103,10 @@ export function planPool(shape: PoolShape, rawBody: unknown): PoolPlan {
   if (hm) {
     checkTypeForPool(protocol, hm.type as string, hm.delay as number);
     checkHttpOnlyFields(hm.type as string, hm, false);
-    checkDomainName((hm.http_version as number | null | undefined) ?? null, (hm.domain_name as string | null | undefined) ?? null);
+    checkDomainName(
+      (hm.http_version as number | null | undefined) ?? null,
+      (hm.domain_name as string | null | undefined) ?? null,
+    );
   }
   const seen = new Set<string>();
   for (const member of shape.members) {
@@ -117,9 +128,18 @@ function planPolicies(protocol: string, shapes: ListenerShape['policies'], poolO
   for (const p of shapes) {
     const id = newId();
     const redirectPool = poolOf(p.redirectPool);
-    const sanitized = sanitizeRedirectArgs({ ...p.fields, ...(redirectPool ? { redirect_pool_id: redirectPool.id } : {}) }, true);
+    const sanitized = sanitizeRedirectArgs(
+      { ...p.fields, ...(redirectPool ? { redirect_pool_id: redirectPool.id } : {}) },
+      true,
+    );
     const redirect = resolveRedirect(
-      { action: p.fields.action as string, redirect_pool_id: null, redirect_url: null, redirect_prefix: null, redirect_http_code: null },
+      {
+        action: p.fields.action as string,
+        redirect_pool_id: null,
+        redirect_url: null,
+        redirect_prefix: null,
+        redirect_http_code: null,
+      },
       sanitized,
     );
     if (redirectPool && redirect.redirect_pool_id) checkPoolProtocol(protocol, redirectPool.fields.protocol as string);
@@ -142,7 +162,12 @@ function planPolicies(protocol: string, shapes: ListenerShape['policies'], poolO
  * A listener as POST /listeners checks it; `earlier` are the request's listeners before it, which share
  * its ports. An embedded default pool takes the place of `default_pool_id`.
  */
-function planListener(shape: ListenerShape, earlier: ListenerPlan[], poolOf: PoolLookup, root: GraphRoot): ListenerPlan {
+function planListener(
+  shape: ListenerShape,
+  earlier: ListenerPlan[],
+  poolOf: PoolLookup,
+  root: GraphRoot,
+): ListenerPlan {
   const fields = shape.fields;
   const protocol = fields.protocol as string;
   const port = fields.protocol_port as number;
@@ -153,8 +178,13 @@ function planListener(shape: ListenerShape, earlier: ListenerPlan[], poolOf: Poo
     throw notFound(`Pool ${fields.default_pool_id} not found.`);
   if (defaultPool) checkPoolProtocol(protocol, defaultPool.fields.protocol as string);
   checkListenerCreate(fields);
-  const clash = earlier.find((other) => other.fields.protocol_port === port && l4Family(other.fields.protocol as string) === l4Family(protocol));
-  if (clash) throw conflict(`Another Listener on this Load Balancer is already using protocol ${clash.fields.protocol} and protocol_port ${port}`);
+  const clash = earlier.find(
+    (other) => other.fields.protocol_port === port && l4Family(other.fields.protocol as string) === l4Family(protocol),
+  );
+  if (clash)
+    throw conflict(
+      `Another Listener on this Load Balancer is already using protocol ${clash.fields.protocol} and protocol_port ${port}`,
+    );
   return { id: newId(), fields, defaultPool, policies: planPolicies(protocol, shape.policies, poolOf) };
 }
 
@@ -162,7 +192,11 @@ function planListener(shape: ListenerShape, earlier: ListenerPlan[], poolOf: Poo
  * Plan a graph create: pools are resolved by name, then every object is checked as its own POST would
  * check it (pools first, then listeners in request order, as Octavia).
  */
-function planShapes(shape: { listeners: ListenerShape[]; pools: PoolShape[] }, rawBody: unknown, root: GraphRoot): GraphPlan {
+function planShapes(
+  shape: { listeners: ListenerShape[]; pools: PoolShape[] },
+  rawBody: unknown,
+  root: GraphRoot,
+): GraphPlan {
   const embedded = shape.listeners.flatMap((l) => [
     ...(l.defaultPool ? [l.defaultPool] : []),
     ...l.policies.flatMap((p) => (p.redirectPool ? [p.redirectPool] : [])),

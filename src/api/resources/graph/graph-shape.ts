@@ -1,5 +1,16 @@
 import { L7POLICY_ACTIONS, REDIRECT_HTTP_CODES } from '../../../common/constants.js';
-import { bool, enumOf, int, listOf, required, str, validateNested, type Clean, type Field, type FieldMap } from '../../validation/fields.js';
+import {
+  bool,
+  enumOf,
+  int,
+  listOf,
+  required,
+  str,
+  validateNested,
+  type Clean,
+  type Field,
+  type FieldMap,
+} from '../../validation/fields.js';
 import { HM_POST_FIELDS } from '../health-monitors/health-monitor-model.js';
 import { checkHmPatterns } from '../health-monitors/health-monitor-rules.js';
 import { MAX_POLICY_POSITION, MIN_POLICY_POSITION } from '../l7/l7policy-positions.js';
@@ -93,7 +104,8 @@ type Reader<T> = (value: unknown, name: string, path: string) => T;
 
 /** `arg` is the argument name of the request's faults (`load_balancer`, `listener_`, `pool_`). */
 function reader(rawBody: unknown, arg: string) {
-  const check = (value: unknown, name: string, path: string, fields: FieldMap) => validateNested(value, name, path, fields, arg, rawBody);
+  const check = (value: unknown, name: string, path: string, fields: FieldMap) =>
+    validateNested(value, name, path, fields, arg, rawBody);
   const list = <T>(items: unknown, name: string, path: string, read: Reader<T>): T[] =>
     ((items as unknown[] | null | undefined) ?? []).map((item) => read(item, name, path));
 
@@ -112,7 +124,12 @@ function reader(rawBody: unknown, arg: string) {
   const pool: Reader<PoolShape> = (value, name, path) => {
     const checked = check(value, name, path, POOL_FIELDS);
     if (checked.session_persistence !== null && checked.session_persistence !== undefined)
-      check(checked.session_persistence, 'session_persistence', `${path}.session_persistence`, SESSION_PERSISTENCE_KEYS);
+      check(
+        checked.session_persistence,
+        'session_persistence',
+        `${path}.session_persistence`,
+        SESSION_PERSISTENCE_KEYS,
+      );
     return poolChildren(checked, path);
   };
   const policy: Reader<PolicyShape> = (value, name, path) => {
@@ -120,7 +137,10 @@ function reader(rawBody: unknown, arg: string) {
     checkRedirectUrls(fields);
     return {
       fields,
-      redirectPool: redirectPool === null || redirectPool === undefined ? null : pool(redirectPool, 'redirect_pool', `${path}.redirect_pool`),
+      redirectPool:
+        redirectPool === null || redirectPool === undefined
+          ? null
+          : pool(redirectPool, 'redirect_pool', `${path}.redirect_pool`),
       rules: list(rules, 'rules', `${path}.rules`, (r, n, p) => check(r, n, p, RULE_CREATE_FIELDS)),
     };
   };
@@ -129,11 +149,15 @@ function reader(rawBody: unknown, arg: string) {
     const { default_pool: defaultPool, l7policies, ...fields } = checked;
     return {
       fields,
-      defaultPool: defaultPool === null || defaultPool === undefined ? null : pool(defaultPool, 'default_pool', `${path}.default_pool`),
+      defaultPool:
+        defaultPool === null || defaultPool === undefined
+          ? null
+          : pool(defaultPool, 'default_pool', `${path}.default_pool`),
       policies: list(l7policies, 'l7policies', `${path}.l7policies`, policy),
     };
   };
-  const listener: Reader<ListenerShape> = (value, name, path) => listenerChildren(check(value, name, path, LISTENER_FIELDS), path);
+  const listener: Reader<ListenerShape> = (value, name, path) =>
+    listenerChildren(check(value, name, path, LISTENER_FIELDS), path);
   return { check, list, pool, poolChildren, listener, listenerChildren };
 }
 

@@ -33,11 +33,19 @@ export function countGraph(body: Clean, rawBody: unknown): Partial<Record<QuotaN
  * (already inserted in `trx`), every one in the load balancer's project. Answers the full objects of
  * the 201 response.
  */
-export async function createGraphChildren(trx: Tx, lb: LoadBalancerRow, body: Clean, rawBody: unknown): Promise<GraphResult> {
+export async function createGraphChildren(
+  trx: Tx,
+  lb: LoadBalancerRow,
+  body: Clean,
+  rawBody: unknown,
+): Promise<GraphResult> {
   const plan = planGraph(body, rawBody);
   await checkPlanAgainstLoadBalancer(trx, plan, lb);
   const { pools, listeners } = await insertGraph(trx, lb, plan);
-  const served = await poolListenerIds(trx, pools.map((p) => p.row.id));
+  const served = await poolListenerIds(
+    trx,
+    pools.map((p) => p.row.id),
+  );
   return {
     listeners: listeners.map(fullListenerView),
     pools: pools.map((p) => fullPoolView(p, served.get(p.row.id) ?? [])),

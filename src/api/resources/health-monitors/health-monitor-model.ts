@@ -2,7 +2,17 @@ import { HEALTH_MONITOR_TYPES, HTTP_METHODS } from '../../../common/constants.js
 import { newId } from '../../../common/ids.js';
 import { toBool, type HealthMonitorRow, type PoolRow } from '../../../db/schema.js';
 import { loadTags, type ResourceDef } from '../../resource.js';
-import { bool, enumOf, int, required, str, uuid, type Clean, type Field, type FieldMap } from '../../validation/fields.js';
+import {
+  bool,
+  enumOf,
+  int,
+  required,
+  str,
+  uuid,
+  type Clean,
+  type Field,
+  type FieldMap,
+} from '../../validation/fields.js';
 import { HM_DEFAULTS, HTTP_MONITOR_TYPES } from './health-monitor-rules.js';
 import { tagsField } from '../tags.js';
 
@@ -59,16 +69,34 @@ export const healthMonitorDef: ResourceDef<'health_monitor'> = {
   list: {
     columns: Object.fromEntries(
       [
-        'id', 'name', 'type', 'delay', 'timeout', 'max_retries', 'max_retries_down', 'http_method', 'url_path',
-        'expected_codes', 'admin_state_up', 'project_id', 'provisioning_status', 'operating_status', 'created_at',
-        'updated_at', 'domain_name', 'pool_id',
+        'id',
+        'name',
+        'type',
+        'delay',
+        'timeout',
+        'max_retries',
+        'max_retries_down',
+        'http_method',
+        'url_path',
+        'expected_codes',
+        'admin_state_up',
+        'project_id',
+        'provisioning_status',
+        'operating_status',
+        'created_at',
+        'updated_at',
+        'domain_name',
+        'pool_id',
       ].map((c) => [c, c]),
     ),
     kinds: { admin_state_up: 'bool', delay: 'int', timeout: 'int', max_retries: 'int', max_retries_down: 'int' },
     tagged: true,
   },
   async serialize(rows, services) {
-    const tags = await loadTags(services, rows.map((r) => r.id));
+    const tags = await loadTags(
+      services,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => serializeHealthMonitor(r, tags.get(r.id) ?? []));
   },
 };
@@ -108,7 +136,7 @@ export function newHealthMonitorRow(pool: PoolRow, body: Clean, now: string): He
   const type = body.type as string;
   const isHttp = HTTP_MONITOR_TYPES.includes(type);
   const httpField = (name: 'http_method' | 'url_path' | 'expected_codes') =>
-    isHttp ? ((body[name] as string | null | undefined) || HM_DEFAULTS[name]) : null;
+    isHttp ? (body[name] as string | null | undefined) || HM_DEFAULTS[name] : null;
   return {
     id: newId(),
     project_id: pool.project_id,

@@ -50,14 +50,19 @@ export function checkHmPatterns(body: Clean): Clean {
     if (!EXPECTED_CODES_RE.test(body.expected_codes))
       throw invalid('expected_codes', body.expected_codes, `Value should match the pattern ${EXPECTED_CODES_PATTERN}`);
     if (body.expected_codes.length > MAX_EXPECTED_CODES_LENGTH)
-      throw invalid('expected_codes', body.expected_codes, `Value should have a maximum character requirement of ${MAX_EXPECTED_CODES_LENGTH}`);
+      throw invalid(
+        'expected_codes',
+        body.expected_codes,
+        `Value should have a maximum character requirement of ${MAX_EXPECTED_CODES_LENGTH}`,
+      );
   }
   if (typeof body.domain_name === 'string' && !DOMAIN_NAME_RE.test(body.domain_name))
     throw invalid('domain_name', body.domain_name, `Value should match the pattern ${DOMAIN_NAME_PATTERN}`);
   if (body.http_version !== undefined && body.http_version !== null) {
     const raw = body.http_version;
     const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    if (!HTTP_VERSIONS.includes(n)) throw invalid('http_version', raw, `Value should be one of: ${HTTP_VERSIONS.map(pyFloat).join(', ')}`);
+    if (!HTTP_VERSIONS.includes(n))
+      throw invalid('http_version', raw, `Value should be one of: ${HTTP_VERSIONS.map(pyFloat).join(', ')}`);
     out.http_version = n;
   }
   return out;

@@ -40,10 +40,12 @@ function updateChanges(body: Record<string, unknown>): Partial<HealthMonitorRow>
   if ('delay' in body) changes.delay = body.delay as number;
   if ('timeout' in body) changes.timeout = body.timeout as number;
   if ('max_retries' in body) changes.max_retries = body.max_retries as number;
-  if ('max_retries_down' in body) changes.max_retries_down = (body.max_retries_down as number | null) ?? HM_DEFAULTS.max_retries_down;
+  if ('max_retries_down' in body)
+    changes.max_retries_down = (body.max_retries_down as number | null) ?? HM_DEFAULTS.max_retries_down;
   if ('http_method' in body) changes.http_method = (body.http_method as string | null) ?? HM_DEFAULTS.http_method;
   if ('url_path' in body) changes.url_path = (body.url_path as string | null) ?? HM_DEFAULTS.url_path;
-  if ('expected_codes' in body) changes.expected_codes = (body.expected_codes as string | null) ?? HM_DEFAULTS.expected_codes;
+  if ('expected_codes' in body)
+    changes.expected_codes = (body.expected_codes as string | null) ?? HM_DEFAULTS.expected_codes;
   if ('admin_state_up' in body) changes.admin_state_up = body.admin_state_up === true;
   if ('http_version' in body) changes.http_version = body.http_version as number | null;
   if ('domain_name' in body) changes.domain_name = body.domain_name as string | null;
@@ -55,7 +57,9 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
   const { db, config } = services;
 
   app.get('/v2/lbaas/healthmonitors', (req) => listResource(req, healthMonitorDef, services));
-  app.get<ItemParams>('/v2/lbaas/healthmonitors/:id', (req) => showResource(req, healthMonitorDef, services, req.params.id));
+  app.get<ItemParams>('/v2/lbaas/healthmonitors/:id', (req) =>
+    showResource(req, healthMonitorDef, services, req.params.id),
+  );
 
   app.post('/v2/lbaas/healthmonitors', async (req, reply) => {
     const body = checkHmPatterns(validateBody(req.body, 'healthmonitor', 'health_monitor_', HM_POST_FIELDS, true));
@@ -63,11 +67,15 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
     const type = body.type as string;
     checkTypeForPool(pool.protocol, type, body.delay as number);
     checkHttpOnlyFields(type, body, false);
-    checkDomainName((body.http_version as number | null | undefined) ?? null, (body.domain_name as string | null | undefined) ?? null);
+    checkDomainName(
+      (body.http_version as number | null | undefined) ?? null,
+      (body.domain_name as string | null | undefined) ?? null,
+    );
     const row = await db.kysely.transaction().execute(async (trx) => {
       if (pool.project_id) await enforceQuotas(trx, db, config, pool.project_id, { healthmonitor: 1 });
       const locked = await lockPoolParents(trx, pool);
-      if (await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', pool.id).executeTakeFirst()) throw alreadyMonitored();
+      if (await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', pool.id).executeTakeFirst())
+        throw alreadyMonitored();
       const hm = newHealthMonitorRow(pool, body, nowTimestamp());
       try {
         await trx.insertInto('health_monitor').values(hm).execute();
@@ -82,14 +90,23 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
         resourceId: hm.id,
         payload: {
           locked,
-          targets: [{ table: 'health_monitor', id: hm.id, action: 'create', operatingStatus: provisionedStatus(toBool(hm.admin_state_up)) }],
+          targets: [
+            {
+              table: 'health_monitor',
+              id: hm.id,
+              action: 'create',
+              operatingStatus: provisionedStatus(toBool(hm.admin_state_up)),
+            },
+          ],
         },
       });
       return hm;
     });
     notifyJobsQueued();
     reply.code(201);
-    return { healthmonitor: serializeHealthMonitor(row, [...new Set((body.tags as string[] | null | undefined) ?? [])]) };
+    return {
+      healthmonitor: serializeHealthMonitor(row, [...new Set((body.tags as string[] | null | undefined) ?? [])]),
+    };
   });
 
   app.put<ItemParams>('/v2/lbaas/healthmonitors/:id', async (req) => {
@@ -108,7 +125,8 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
     await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockPoolParents(trx, pool);
       await lockTarget(trx, 'health_monitor', hm.id, 'PENDING_UPDATE');
-      if (Object.keys(changes).length > 0) await trx.updateTable('health_monitor').set(changes).where('id', '=', hm.id).execute();
+      if (Object.keys(changes).length > 0)
+        await trx.updateTable('health_monitor').set(changes).where('id', '=', hm.id).execute();
       await writeTags(trx, hm.id, body.tags);
       await enqueueJob(trx, {
         flow: 'apply-changes',
@@ -116,7 +134,14 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
         resourceId: hm.id,
         payload: {
           locked,
-          targets: [{ table: 'health_monitor', id: hm.id, action: 'update', operatingStatus: provisionedStatus(toBool(enabled)) }],
+          targets: [
+            {
+              table: 'health_monitor',
+              id: hm.id,
+              action: 'update',
+              operatingStatus: provisionedStatus(toBool(enabled)),
+            },
+          ],
         },
       });
     });

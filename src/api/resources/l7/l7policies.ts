@@ -16,10 +16,27 @@ import { toBool, type Database, type L7PolicyRow, type ListenerRow } from '../..
 import { enforceQuotas } from '../../quota-check.js';
 import { findOrFail, groupIds, listResource, showResource, type ResourceDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
-import { bool, enumOf, int, listOf, required, str, uuid, validateBody, validateNested, type Clean, type FieldMap } from '../../validation/fields.js';
+import {
+  bool,
+  enumOf,
+  int,
+  listOf,
+  required,
+  str,
+  uuid,
+  validateBody,
+  validateNested,
+  type Clean,
+  type FieldMap,
+} from '../../validation/fields.js';
 import { loadPolicyParents, lockPolicyParents } from './l7policy-parents.js';
 import { MAX_POLICY_POSITION, MIN_POLICY_POSITION, placePolicy } from './l7policy-positions.js';
-import { checkPolicyListenerProtocol, checkRedirectUrls, resolveRedirect, sanitizeRedirectArgs } from './l7policy-sanitize.js';
+import {
+  checkPolicyListenerProtocol,
+  checkRedirectUrls,
+  resolveRedirect,
+  sanitizeRedirectArgs,
+} from './l7policy-sanitize.js';
 import { newRuleRow, provisionedOperatingStatus, RULE_CREATE_FIELDS } from './l7rule-model.js';
 import { tagsField, writeTags } from '../tags.js';
 
@@ -62,9 +79,22 @@ export const l7PolicyDef: ResourceDef<'l7policy'> = {
   list: {
     columns: Object.fromEntries(
       [
-        'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id',
-        'action', 'listener_id', 'redirect_pool_id', 'redirect_url', 'redirect_prefix', 'position',
-        'redirect_http_code', 'created_at', 'updated_at',
+        'id',
+        'name',
+        'description',
+        'provisioning_status',
+        'operating_status',
+        'admin_state_up',
+        'project_id',
+        'action',
+        'listener_id',
+        'redirect_pool_id',
+        'redirect_url',
+        'redirect_prefix',
+        'position',
+        'redirect_http_code',
+        'created_at',
+        'updated_at',
       ].map((c) => [c, c]),
     ),
     kinds: { admin_state_up: 'bool', position: 'int', redirect_http_code: 'int' },
@@ -78,7 +108,13 @@ async function serializePolicies(db: Kysely<Database>, rows: L7PolicyRow[]): Pro
   const ids = rows.map((r) => r.id);
   if (ids.length === 0) return [];
   const [rules, tagRows] = await Promise.all([
-    db.selectFrom('l7rule').select(['id', 'l7policy_id']).where('l7policy_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+    db
+      .selectFrom('l7rule')
+      .select(['id', 'l7policy_id'])
+      .where('l7policy_id', 'in', ids)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
     db.selectFrom('tag').select(['resource_id', 'tag']).where('resource_id', 'in', ids).execute(),
   ]);
   const rulesByPolicy = groupIds(rules, 'l7policy_id');
@@ -88,7 +124,11 @@ async function serializePolicies(db: Kysely<Database>, rows: L7PolicyRow[]): Pro
 }
 
 /** A policy in the field order of Octavia's L7PolicyResponse, tenant_id last. */
-export function serializeL7Policy(r: L7PolicyRow, rules: Array<{ id: string }>, tags: string[]): Record<string, unknown> {
+export function serializeL7Policy(
+  r: L7PolicyRow,
+  rules: Array<{ id: string }>,
+  tags: string[],
+): Record<string, unknown> {
   return {
     id: r.id,
     name: r.name ?? '',
@@ -118,20 +158,31 @@ export function serializeL7Policy(r: L7PolicyRow, rules: Array<{ id: string }>, 
  * locked, so the pool cannot be deleted before the policy commits.
  */
 async function checkRedirectPool(trx: Tx, listener: ListenerRow, poolId: string): Promise<void> {
-  const pool = await trx.selectFrom('pool').select(['protocol', 'load_balancer_id']).where('id', '=', poolId).executeTakeFirst();
+  const pool = await trx
+    .selectFrom('pool')
+    .select(['protocol', 'load_balancer_id'])
+    .where('id', '=', poolId)
+    .executeTakeFirst();
   if (!pool || pool.load_balancer_id !== listener.load_balancer_id) throw notFound(`Pool ${poolId} not found.`);
   const allowed: readonly string[] = LISTENER_POOL_PROTOCOL_MAP[listener.protocol as ListenerProtocol] ?? [];
   if (!allowed.includes(pool.protocol))
-    throw validationFailure(`The pool protocol '${pool.protocol}' is invalid while the listener protocol is '${listener.protocol}'.`);
+    throw validationFailure(
+      `The pool protocol '${pool.protocol}' is invalid while the listener protocol is '${listener.protocol}'.`,
+    );
 }
 
 /** The rules embedded in a policy POST, checked as a rule POST would be. */
 function embeddedRules(body: Clean, rawBody: unknown): Clean[] {
   const items = (body.rules as unknown[] | null | undefined) ?? [];
-  return items.map((item) => validateNested(item, 'rules', 'l7policy_.l7policy.rules', RULE_CREATE_FIELDS, 'l7policy_', rawBody));
+  return items.map((item) =>
+    validateNested(item, 'rules', 'l7policy_.l7policy.rules', RULE_CREATE_FIELDS, 'l7policy_', rawBody),
+  );
 }
 
-const createTarget = (table: 'l7policy' | 'l7rule', row: { id: string; admin_state_up: boolean | number }): ChangeTarget => ({
+const createTarget = (
+  table: 'l7policy' | 'l7rule',
+  row: { id: string; admin_state_up: boolean | number },
+): ChangeTarget => ({
   table,
   id: row.id,
   action: 'create',
@@ -142,7 +193,9 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
   const { db, config } = services;
 
   app.get('/v2/lbaas/l7policies', (req) => listResource(req, l7PolicyDef, services));
-  app.get<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', (req) => showResource(req, l7PolicyDef, services, req.params.id));
+  app.get<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', (req) =>
+    showResource(req, l7PolicyDef, services, req.params.id),
+  );
 
   app.post('/v2/lbaas/l7policies', async (req, reply) => {
     const body = validateBody(req.body, 'l7policy', 'l7policy_', POST_FIELDS, true);
@@ -150,7 +203,13 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
     const parents = await loadPolicyParents(db.kysely, body.listener_id as string);
     checkPolicyListenerProtocol(parents.listener.protocol);
     const redirect = resolveRedirect(
-      { action: body.action as string, redirect_pool_id: null, redirect_url: null, redirect_prefix: null, redirect_http_code: null },
+      {
+        action: body.action as string,
+        redirect_pool_id: null,
+        redirect_url: null,
+        redirect_prefix: null,
+        redirect_http_code: null,
+      },
       sanitizeRedirectArgs(body, true),
     );
     const id = newId();
@@ -178,7 +237,12 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
       const locked = await lockPolicyParents(trx, parents);
       if (row.redirect_pool_id) await checkRedirectPool(trx, parents.listener, row.redirect_pool_id);
       await trx.insertInto('l7policy').values(row).execute();
-      row.position = await placePolicy(trx, row.listener_id, id, (body.position as number | null | undefined) ?? MAX_POLICY_POSITION);
+      row.position = await placePolicy(
+        trx,
+        row.listener_id,
+        id,
+        (body.position as number | null | undefined) ?? MAX_POLICY_POSITION,
+      );
       await writeTags(trx, id, body.tags);
       for (const [i, ruleRow] of ruleRows.entries()) {
         await trx.insertInto('l7rule').values(ruleRow).execute();
@@ -188,12 +252,21 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
         flow: 'apply-changes',
         loadBalancerId: parents.loadBalancer.id,
         resourceId: id,
-        payload: { locked, targets: [createTarget('l7policy', row), ...ruleRows.map((r) => createTarget('l7rule', r))] },
+        payload: {
+          locked,
+          targets: [createTarget('l7policy', row), ...ruleRows.map((r) => createTarget('l7rule', r))],
+        },
       });
     });
     notifyJobsQueued();
     reply.code(201);
-    return { l7policy: serializeL7Policy(row, ruleRows.map((r) => ({ id: r.id })), uniqueTags(body.tags)) };
+    return {
+      l7policy: serializeL7Policy(
+        row,
+        ruleRows.map((r) => ({ id: r.id })),
+        uniqueTags(body.tags),
+      ),
+    };
   });
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', async (req) => {
@@ -222,7 +295,9 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
         resourceId: id,
         payload: {
           locked,
-          targets: [{ ...self, action: 'update', operatingStatus: provisionedOperatingStatus(toBool(updated.admin_state_up)) }],
+          targets: [
+            { ...self, action: 'update', operatingStatus: provisionedOperatingStatus(toBool(updated.admin_state_up)) },
+          ],
         },
       });
       const [item] = await serializePolicies(trx, [updated]);

@@ -1,6 +1,12 @@
 import type { Kysely } from 'kysely';
 import { conflict, notFound } from '../../../common/errors.js';
-import { lockListenersIfActive, lockLoadBalancerForChild, lockParent, type LockedRef, type Tx } from '../../../db/provisioning.js';
+import {
+  lockListenersIfActive,
+  lockLoadBalancerForChild,
+  lockParent,
+  type LockedRef,
+  type Tx,
+} from '../../../db/provisioning.js';
 import type { Database, ListenerRow, LoadBalancerRow } from '../../../db/schema.js';
 
 /** The listener an L7 policy hangs off and its load balancer (whose project every L7 object takes). */
@@ -13,7 +19,11 @@ export interface PolicyParents {
 export async function loadPolicyParents(db: Kysely<Database>, listenerId: string): Promise<PolicyParents> {
   const listener = await db.selectFrom('listener').selectAll().where('id', '=', listenerId).executeTakeFirst();
   if (!listener) throw notFound(`Listener ${listenerId} not found.`);
-  const loadBalancer = await db.selectFrom('load_balancer').selectAll().where('id', '=', listener.load_balancer_id).executeTakeFirst();
+  const loadBalancer = await db
+    .selectFrom('load_balancer')
+    .selectAll()
+    .where('id', '=', listener.load_balancer_id)
+    .executeTakeFirst();
   if (!loadBalancer) throw notFound(`Listener ${listenerId} not found.`);
   return { listener, loadBalancer };
 }
@@ -36,8 +46,13 @@ export async function lockPolicyParents(trx: Tx, parents: PolicyParents): Promis
  * first, as every other write does, so concurrent transactions cannot deadlock.
  */
 export async function lockRuleParents(trx: Tx, parents: PolicyParents, policyId: string): Promise<LockedRef[]> {
-  const policy = await trx.selectFrom('l7policy').select('provisioning_status').where('id', '=', policyId).executeTakeFirst();
-  if (policy?.provisioning_status !== 'ACTIVE') throw conflict(`L7Policy ${policyId} is immutable and cannot be updated.`);
+  const policy = await trx
+    .selectFrom('l7policy')
+    .select('provisioning_status')
+    .where('id', '=', policyId)
+    .executeTakeFirst();
+  if (policy?.provisioning_status !== 'ACTIVE')
+    throw conflict(`L7Policy ${policyId} is immutable and cannot be updated.`);
   const locked = await lockPolicyParents(trx, parents);
   return [...locked, await lockParent(trx, 'l7policy', policyId)];
 }

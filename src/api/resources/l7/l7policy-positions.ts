@@ -30,9 +30,18 @@ export async function placePolicy(trx: Tx, listenerId: string, id: string, posit
     .orderBy('id')
     .execute();
   const current = new Map(rows.map((r) => [r.id, r.position]));
-  const order = placeInOrder(rows.map((r) => r.id), id, position);
+  const order = placeInOrder(
+    rows.map((r) => r.id),
+    id,
+    position,
+  );
   for (const [i, policyId] of order.entries()) {
-    if (current.get(policyId) !== i + 1) await trx.updateTable('l7policy').set({ position: i + 1 }).where('id', '=', policyId).execute();
+    if (current.get(policyId) !== i + 1)
+      await trx
+        .updateTable('l7policy')
+        .set({ position: i + 1 })
+        .where('id', '=', policyId)
+        .execute();
   }
   return order.indexOf(id) + 1;
 }

@@ -64,7 +64,12 @@ export function sanitizeRedirectArgs(body: Clean, create: boolean): Clean {
   if (given(d.redirect_pool_id) && (given(d.redirect_url) || given(d.redirect_prefix)))
     throw argsFault('Cannot specify redirect_pool_id and redirect_url or redirect_prefix at the same time');
   if (given(d.redirect_pool_id))
-    Object.assign(d, { action: 'REDIRECT_TO_POOL', redirect_url: null, redirect_prefix: null, redirect_http_code: null });
+    Object.assign(d, {
+      action: 'REDIRECT_TO_POOL',
+      redirect_url: null,
+      redirect_prefix: null,
+      redirect_http_code: null,
+    });
   if (given(d.redirect_url)) {
     Object.assign(d, { action: 'REDIRECT_TO_URL', redirect_pool_id: null, redirect_prefix: null });
     if (!given(d.redirect_http_code)) d.redirect_http_code = DEFAULT_REDIRECT_CODE;
@@ -102,10 +107,18 @@ export function resolveRedirect(current: PolicyRedirect, changes: Clean): Policy
       return { ...out, redirect_pool_id: merged.redirect_pool_id };
     case 'REDIRECT_TO_URL':
       if (!given(merged.redirect_url)) throw argsFault(MISSING.REDIRECT_TO_URL);
-      return { ...out, redirect_url: merged.redirect_url, redirect_http_code: merged.redirect_http_code ?? DEFAULT_REDIRECT_CODE };
+      return {
+        ...out,
+        redirect_url: merged.redirect_url,
+        redirect_http_code: merged.redirect_http_code ?? DEFAULT_REDIRECT_CODE,
+      };
     case 'REDIRECT_PREFIX':
       if (!given(merged.redirect_prefix)) throw argsFault(MISSING.REDIRECT_PREFIX);
-      return { ...out, redirect_prefix: merged.redirect_prefix, redirect_http_code: merged.redirect_http_code ?? DEFAULT_REDIRECT_CODE };
+      return {
+        ...out,
+        redirect_prefix: merged.redirect_prefix,
+        redirect_http_code: merged.redirect_http_code ?? DEFAULT_REDIRECT_CODE,
+      };
     default:
       throw actionFault(merged.action);
   }
@@ -143,5 +156,6 @@ const L7_PROTOCOLS = ['HTTP', 'TERMINATED_HTTPS'];
 /** L7 policies need an HTTP-aware listener; PROMETHEUS listeners take no children at all. */
 export function checkPolicyListenerProtocol(protocol: string): void {
   if (protocol === 'PROMETHEUS') throw badRequest('Protocol PROMETHEUS listeners cannot have child objects.');
-  if (!L7_PROTOCOLS.includes(protocol)) throw validationFailure('L7 policies are only supported on HTTP and TERMINATED_HTTPS listeners.');
+  if (!L7_PROTOCOLS.includes(protocol))
+    throw validationFailure('L7 policies are only supported on HTTP and TERMINATED_HTTPS listeners.');
 }

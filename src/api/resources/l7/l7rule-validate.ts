@@ -43,7 +43,11 @@ function checkHeaderValue(value: string, what: string): void {
   if (!HEADER_VALUE.test(value) && !QUOTED_HEADER_VALUE.test(value)) throw invalidChars(what);
 }
 
-function checkKeyed(rule: RuleData & { value: string }, valueWhat: string, valueCheck: (v: string, what: string) => void): void {
+function checkKeyed(
+  rule: RuleData & { value: string },
+  valueWhat: string,
+  valueCheck: (v: string, what: string) => void,
+): void {
   if (!rule.key) throw invalidRule('L7 rule type requires a key');
   if (!TOKEN.test(rule.key)) throw invalidChars('key');
   if (rule.compare_type === 'REGEX') checkRegex(rule.value);
@@ -87,7 +91,8 @@ function checkRule(rule: RuleData): void {
     case 'HOST_NAME':
     case 'PATH':
       if (rule.compare_type === 'REGEX') return checkRegex(rule.value);
-      if (rule.compare_type !== null && MATCHING_COMPARES.has(rule.compare_type)) return checkHeaderValue(rule.value, 'comparison value');
+      if (rule.compare_type !== null && MATCHING_COMPARES.has(rule.compare_type))
+        return checkHeaderValue(rule.value, 'comparison value');
       throw invalidRule('invalid comparison type for rule type');
     case 'FILE_TYPE':
       if (rule.compare_type === 'REGEX') return checkRegex(rule.value);

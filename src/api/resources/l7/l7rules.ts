@@ -9,7 +9,13 @@ import { listResource, loadTags, showResource, type ResourceDef } from '../../re
 import type { ApiServices } from '../../services.js';
 import { validateBody } from '../../validation/fields.js';
 import { loadPolicyParents, lockRuleParents } from './l7policy-parents.js';
-import { newRuleRow, provisionedOperatingStatus, RULE_POST_FIELDS, RULE_PUT_FIELDS, serializeL7Rule } from './l7rule-model.js';
+import {
+  newRuleRow,
+  provisionedOperatingStatus,
+  RULE_POST_FIELDS,
+  RULE_PUT_FIELDS,
+  serializeL7Rule,
+} from './l7rule-model.js';
 import { validateRuleData } from './l7rule-validate.js';
 import { writeTags } from '../tags.js';
 
@@ -21,15 +27,28 @@ export const l7RuleDef: ResourceDef<'l7rule'> = {
   list: {
     columns: Object.fromEntries(
       [
-        'id', 'type', 'compare_type', 'key', 'value', 'invert', 'provisioning_status', 'operating_status',
-        'admin_state_up', 'project_id', 'created_at', 'updated_at',
+        'id',
+        'type',
+        'compare_type',
+        'key',
+        'value',
+        'invert',
+        'provisioning_status',
+        'operating_status',
+        'admin_state_up',
+        'project_id',
+        'created_at',
+        'updated_at',
       ].map((c) => [c, c]),
     ),
     kinds: { invert: 'bool', admin_state_up: 'bool' },
     tagged: true,
   },
   async serialize(rows, services) {
-    const tags = await loadTags(services, rows.map((r) => r.id));
+    const tags = await loadTags(
+      services,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => serializeL7Rule(r, tags.get(r.id) ?? []));
   },
 };
@@ -39,7 +58,11 @@ type RuleParams = { policyId: string; ruleId: string };
 
 /** The policy of a `.../l7policies/{id}/rules` path, or Octavia's 404 for that path ("L7Policy X not found."). */
 async function findPolicy(services: ApiServices, policyId: string): Promise<L7PolicyRow> {
-  const policy = await services.db.kysely.selectFrom('l7policy').selectAll().where('id', '=', policyId).executeTakeFirst();
+  const policy = await services.db.kysely
+    .selectFrom('l7policy')
+    .selectAll()
+    .where('id', '=', policyId)
+    .executeTakeFirst();
   if (!policy) throw notFound(`L7Policy ${policyId} not found.`);
   return policy;
 }
@@ -95,7 +118,14 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
         resourceId: row.id,
         payload: {
           locked,
-          targets: [{ table: 'l7rule', id: row.id, action: 'create', operatingStatus: provisionedOperatingStatus(toBool(row.admin_state_up)) }],
+          targets: [
+            {
+              table: 'l7rule',
+              id: row.id,
+              action: 'create',
+              operatingStatus: provisionedOperatingStatus(toBool(row.admin_state_up)),
+            },
+          ],
         },
       });
     });
@@ -120,7 +150,8 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
     const result = await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockRuleParents(trx, parents, policy.id);
       const self = await lockTarget(trx, 'l7rule', current.id, 'PENDING_UPDATE');
-      if (Object.keys(changes).length > 0) await trx.updateTable('l7rule').set(changes).where('id', '=', current.id).execute();
+      if (Object.keys(changes).length > 0)
+        await trx.updateTable('l7rule').set(changes).where('id', '=', current.id).execute();
       await writeTags(trx, current.id, body.tags);
       await enqueueJob(trx, {
         flow: 'apply-changes',
@@ -128,12 +159,17 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
         resourceId: current.id,
         payload: {
           locked,
-          targets: [{ ...self, action: 'update', operatingStatus: provisionedOperatingStatus(toBool(merged.admin_state_up)) }],
+          targets: [
+            { ...self, action: 'update', operatingStatus: provisionedOperatingStatus(toBool(merged.admin_state_up)) },
+          ],
         },
       });
       const updated = await trx.selectFrom('l7rule').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
       const tags = await trx.selectFrom('tag').select('tag').where('resource_id', '=', current.id).execute();
-      return serializeL7Rule(updated, tags.map((t) => t.tag));
+      return serializeL7Rule(
+        updated,
+        tags.map((t) => t.tag),
+      );
     });
     notifyJobsQueued();
     return { rule: result };

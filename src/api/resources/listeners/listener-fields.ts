@@ -66,9 +66,13 @@ function tlsDefault<T>(protocol: string, value: T | null | undefined, fallback: 
 }
 
 /** The row of a new listener from a validated POST body, every omitted attribute at Octavia's default. */
-export function newListenerRow(body: Record<string, unknown>, ids: { id: string; loadBalancerId: string; projectId: string | null; now: string }): ListenerRow {
+export function newListenerRow(
+  body: Record<string, unknown>,
+  ids: { id: string; loadBalancerId: string; projectId: string | null; now: string },
+): ListenerRow {
   const protocol = body.protocol as string;
-  const v = <T>(key: string, fallback: T): T => (body[key] === null || body[key] === undefined ? fallback : (body[key] as T));
+  const v = <T>(key: string, fallback: T): T =>
+    body[key] === null || body[key] === undefined ? fallback : (body[key] as T);
   const cidrs = body.allowed_cidrs as string[] | null | undefined;
   return {
     id: ids.id,

@@ -10,10 +10,23 @@ import { checkAlpnProtocols, checkCiphers, checkTlsVersions, refuseCertificates 
  * validated body, so the routes stay short and the rules are tested on their own.
  */
 
-const HTTP_HEADERS = ['X-Forwarded-For', 'X-Forwarded-Port', 'X-Forwarded-Proto', 'X-Forwarded-IP', 'X-Client-IP', 'X-Real-IP'];
+const HTTP_HEADERS = [
+  'X-Forwarded-For',
+  'X-Forwarded-Port',
+  'X-Forwarded-Proto',
+  'X-Forwarded-IP',
+  'X-Client-IP',
+  'X-Real-IP',
+];
 const SSL_HEADERS = [
-  'X-SSL-Client-Verify', 'X-SSL-Client-Has-Cert', 'X-SSL-Client-DN', 'X-SSL-Client-CN',
-  'X-SSL-Issuer', 'X-SSL-Client-SHA1', 'X-SSL-Client-Not-Before', 'X-SSL-Client-Not-After',
+  'X-SSL-Client-Verify',
+  'X-SSL-Client-Has-Cert',
+  'X-SSL-Client-DN',
+  'X-SSL-Client-CN',
+  'X-SSL-Issuer',
+  'X-SSL-Client-SHA1',
+  'X-SSL-Client-Not-Before',
+  'X-SSL-Client-Not-After',
 ];
 const HEADER_PROTOCOLS = ['HTTP', 'TERMINATED_HTTPS'];
 const NO_TLS_PROTOCOLS = ['UDP', 'SCTP'];
@@ -30,7 +43,9 @@ export function l4Family(protocol: string): string {
 export function checkPoolProtocol(listenerProtocol: string, poolProtocol: string): void {
   const allowed = LISTENER_POOL_PROTOCOL_MAP[listenerProtocol as ListenerProtocol] ?? [];
   if (!(allowed as readonly string[]).includes(poolProtocol))
-    throw validationFailure(`The pool protocol '${poolProtocol}' is invalid while the listener protocol is '${listenerProtocol}'.`);
+    throw validationFailure(
+      `The pool protocol '${poolProtocol}' is invalid while the listener protocol is '${listenerProtocol}'.`,
+    );
 }
 
 /**
@@ -45,9 +60,13 @@ export function checkInsertHeaders(headers: unknown, protocol: string, onUpdate:
   const names = Object.keys(headers);
   for (const value of Object.values(headers as Record<string, string>))
     if (value.length > 255)
-      throw badRequest(`Invalid input for field/attribute insert_headers. Value: '${pyRepr(headers)}'. Value should have a maximum character requirement of 255`);
+      throw badRequest(
+        `Invalid input for field/attribute insert_headers. Value: '${pyRepr(headers)}'. Value should have a maximum character requirement of 255`,
+      );
   if (names.some((n) => !HTTP_HEADERS.includes(n) && !SSL_HEADERS.includes(n)))
-    throw badRequest(`${onUpdate ? pyRepr(names) : `dict_keys(${pyRepr(names)})`} is not a valid option for insert_headers`);
+    throw badRequest(
+      `${onUpdate ? pyRepr(names) : `dict_keys(${pyRepr(names)})`} is not a valid option for insert_headers`,
+    );
   const ssl = names.filter((n) => SSL_HEADERS.includes(n));
   if (protocol !== 'TERMINATED_HTTPS' && ssl.length > 0)
     throw badRequest(`${pyRepr(ssl)} is not a valid option for ${protocol} protocol listener.`);
@@ -70,8 +89,11 @@ export function checkAllowedCidrs(cidrs: unknown, vips: string[], hasVipSecurity
   if (!Array.isArray(cidrs) || cidrs.length === 0) return;
   for (const cidr of cidrs as string[])
     if (cidrFamily(cidr) === undefined)
-      throw badRequest(`Invalid input for field/attribute allowed_cidrs. Value: '${pyRepr(cidrs)}'. Value should be IPv4 or IPv6 CIDR format`);
-  if (hasVipSecurityGroups) throw validationFailure('Allowed CIDRs are not allowed when using custom VIP Security Groups.');
+      throw badRequest(
+        `Invalid input for field/attribute allowed_cidrs. Value: '${pyRepr(cidrs)}'. Value should be IPv4 or IPv6 CIDR format`,
+      );
+  if (hasVipSecurityGroups)
+    throw validationFailure('Allowed CIDRs are not allowed when using custom VIP Security Groups.');
   for (const cidr of cidrs as string[]) {
     if (!vips.some((vip) => isIP(vip) === cidrFamily(cidr)))
       throw validationFailure(`CIDR ${cidr} IP version incompatible with all VIPs ${pyRepr(vips)} IP version.`);
@@ -102,17 +124,25 @@ export function checkListenerCreate(body: Body): void {
   if (NO_TLS_PROTOCOLS.includes(protocol) && hasCertificateRefs(body))
     throw validationFailure(`${protocol} protocol listener does not support TLS.`);
   if (protocol !== 'TERMINATED_HTTPS' && hasCertificateRefs(body))
-    throw validationFailure('Certificate container references are only allowed on TERMINATED_HTTPS protocol listeners.');
+    throw validationFailure(
+      'Certificate container references are only allowed on TERMINATED_HTTPS protocol listeners.',
+    );
   const serverCerts = serverCertificateRefs(body);
   if (isSet(body.client_ca_tls_container_ref) && serverCerts.length === 0)
-    throw validationFailure('An SNI or default certificate container reference must be provided with a client CA container reference.');
+    throw validationFailure(
+      'An SNI or default certificate container reference must be provided with a client CA container reference.',
+    );
   if (protocol === 'TERMINATED_HTTPS' && serverCerts.length === 0)
-    throw validationFailure('An SNI or default certificate container reference must be provided for TERMINATED_HTTPS protocol listeners.');
+    throw validationFailure(
+      'An SNI or default certificate container reference must be provided for TERMINATED_HTTPS protocol listeners.',
+    );
   const clientAuth = (body.client_authentication as string | null | undefined) ?? 'NONE';
   if (clientAuth !== 'NONE' && !isSet(body.client_ca_tls_container_ref))
     throw validationFailure(`Client authentication setting ${clientAuth} requires a client CA container reference.`);
   if (isSet(body.client_crl_container_ref) && !isSet(body.client_ca_tls_container_ref))
-    throw validationFailure('A client authentication CA reference is required to specify a client authentication revocation list.');
+    throw validationFailure(
+      'A client authentication CA reference is required to specify a client authentication revocation list.',
+    );
   checkHsts(body, protocol, false);
   checkTlsOptions(body);
   refuseCertificates(serverCerts);
@@ -133,16 +163,26 @@ export function checkListenerUpdate(body: Body, stored: StoredListener): void {
   if (NO_TLS_PROTOCOLS.includes(protocol) && (hasCertificateRefs(body) || isSet(body.insert_headers)))
     throw validationFailure(`${protocol} protocol listener does not support TLS or header insertion.`);
   if (protocol !== 'TERMINATED_HTTPS' && hasCertificateRefs(body))
-    throw validationFailure('Certificate container references are only allowed on TERMINATED_HTTPS protocol listeners.');
+    throw validationFailure(
+      'Certificate container references are only allowed on TERMINATED_HTTPS protocol listeners.',
+    );
   const clientAuth = body.client_authentication as string | null | undefined;
-  const caRef = 'client_ca_tls_container_ref' in body ? (body.client_ca_tls_container_ref as string | null) : stored.client_ca_tls_container_ref;
-  const crlRef = 'client_crl_container_ref' in body ? (body.client_crl_container_ref as string | null) : stored.client_crl_container_ref;
+  const caRef =
+    'client_ca_tls_container_ref' in body
+      ? (body.client_ca_tls_container_ref as string | null)
+      : stored.client_ca_tls_container_ref;
+  const crlRef =
+    'client_crl_container_ref' in body
+      ? (body.client_crl_container_ref as string | null)
+      : stored.client_crl_container_ref;
   if (clientAuth && clientAuth !== 'NONE' && !isSet(caRef))
     throw validationFailure(`Client authentication setting ${clientAuth} requires a client CA container reference.`);
   checkInsertHeaders(body.insert_headers, protocol, true);
   refuseCertificates(serverCertificateRefs(body));
   if (isSet(crlRef) && !isSet(caRef))
-    throw validationFailure('A client authentication CA reference is required to specify a client authentication revocation list.');
+    throw validationFailure(
+      'A client authentication CA reference is required to specify a client authentication revocation list.',
+    );
   if (isSet(caRef)) refuseCertificates(caRef as string);
   checkHsts(body, protocol, true, stored.hsts_max_age);
   checkTlsOptions(body);
@@ -153,9 +193,13 @@ function checkHsts(body: Body, protocol: string, onUpdate: boolean, storedMaxAge
   const maxAge = body.hsts_max_age;
   const flags = body.hsts_include_subdomains === true || body.hsts_preload === true;
   if (!onUpdate && flags && typeof maxAge !== 'number')
-    throw validationFailure('HSTS configuration options hsts_include_subdomains and hsts_preload only make sense if hsts_max_age is set as well.');
+    throw validationFailure(
+      'HSTS configuration options hsts_include_subdomains and hsts_preload only make sense if hsts_max_age is set as well.',
+    );
   if (onUpdate && flags && typeof maxAge !== 'number' && storedMaxAge === null)
-    throw validationFailure('Cannot enable hsts_include_subdomains or hsts_preload if hsts_max_age was not set as well.');
+    throw validationFailure(
+      'Cannot enable hsts_include_subdomains or hsts_preload if hsts_max_age was not set as well.',
+    );
   if (typeof maxAge === 'number' && protocol !== 'TERMINATED_HTTPS')
     throw validationFailure('The HSTS feature can only be used for listeners using the TERMINATED_HTTPS protocol.');
 }

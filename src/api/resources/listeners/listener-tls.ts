@@ -9,12 +9,24 @@ import { pyRepr } from '../../validation/py-repr.js';
 
 /** Octavia's default cipher string for TLS listeners and pools (the OWASP "B" suite). */
 export const DEFAULT_TLS_CIPHERS = [
-  'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
-  'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
-  'DHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256',
-  'DHE-RSA-AES256-SHA256', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-RSA-AES256-SHA384',
-  'DHE-RSA-AES128-SHA256', 'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-RSA-AES128-SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+  'DHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-SHA256',
+  'ECDHE-ECDSA-AES256-SHA384',
+  'ECDHE-RSA-AES256-SHA384',
+  'DHE-RSA-AES128-SHA256',
+  'ECDHE-ECDSA-AES128-SHA256',
+  'ECDHE-RSA-AES128-SHA256',
 ].join(':');
 export const DEFAULT_TLS_VERSIONS: readonly string[] = ['TLSv1.2', 'TLSv1.3'];
 export const DEFAULT_LISTENER_ALPN: readonly string[] = ['h2', 'http/1.1', 'http/1.0'];
@@ -36,7 +48,9 @@ export function checkCiphers(ciphers: unknown): void {
 export function checkTlsVersions(versions: unknown): void {
   if (!Array.isArray(versions)) return;
   if (versions.length === 0)
-    throw validationFailure('Empty TLS version list. Either specify at least one TLS version or remove this parameter to use the default.');
+    throw validationFailure(
+      'Empty TLS version list. Either specify at least one TLS version or remove this parameter to use the default.',
+    );
   const invalid = versions.filter((v) => !(TLS_VERSIONS as readonly unknown[]).includes(v));
   if (invalid.length > 0) throw validationFailure(`Invalid TLS versions: ${invalid.join(', ')}`);
 }
@@ -45,7 +59,9 @@ export function checkTlsVersions(versions: unknown): void {
 export function checkAlpnProtocols(protocols: unknown): void {
   if (!Array.isArray(protocols)) return;
   if (protocols.length === 0)
-    throw validationFailure('Empty ALPN protocol list. Either specify at least one ALPN protocol or remove this parameter to use the default.');
+    throw validationFailure(
+      'Empty ALPN protocol list. Either specify at least one ALPN protocol or remove this parameter to use the default.',
+    );
   const invalid = protocols.filter((p) => !(ALPN_PROTOCOLS as readonly unknown[]).includes(p));
   if (invalid.length > 0) throw validationFailure(`Invalid ALPN protocol: ${invalid.join(', ')}`);
 }

@@ -4,10 +4,15 @@ import type { ResourceDef } from '../../resource.js';
 
 /** How listeners are listed and shown: filterable columns and Octavia's response shape. */
 
-const parseJson = <T>(text: string | null, empty: T): T => (text === null || text === '' ? empty : (JSON.parse(text) as T));
+const parseJson = <T>(text: string | null, empty: T): T =>
+  text === null || text === '' ? empty : (JSON.parse(text) as T);
 
 /** A listener in the field order Octavia answers with (06_listener_create / 07_listener_show). */
-export function serializeListener(r: ListenerRow, policies: Array<{ id: string }>, tags: string[]): Record<string, unknown> {
+export function serializeListener(
+  r: ListenerRow,
+  policies: Array<{ id: string }>,
+  tags: string[],
+): Record<string, unknown> {
   const cidrs = parseJson<string[] | null>(r.allowed_cidrs, null);
   return {
     id: r.id,
@@ -48,11 +53,20 @@ export function serializeListener(r: ListenerRow, policies: Array<{ id: string }
  * Serialize listeners with their L7 policies (by position) and tags, in three queries. Takes the query
  * builder to use, so a write can answer from inside its own transaction.
  */
-export async function listenerViews(db: Kysely<Database>, rows: ListenerRow[]): Promise<Array<Record<string, unknown>>> {
+export async function listenerViews(
+  db: Kysely<Database>,
+  rows: ListenerRow[],
+): Promise<Array<Record<string, unknown>>> {
   const ids = rows.map((r) => r.id);
   if (ids.length === 0) return [];
   const [policies, tagRows] = await Promise.all([
-    db.selectFrom('l7policy').select(['id', 'listener_id']).where('listener_id', 'in', ids).orderBy('position').orderBy('created_at').execute(),
+    db
+      .selectFrom('l7policy')
+      .select(['id', 'listener_id'])
+      .where('listener_id', 'in', ids)
+      .orderBy('position')
+      .orderBy('created_at')
+      .execute(),
     db.selectFrom('tag').select(['resource_id', 'tag']).where('resource_id', 'in', ids).execute(),
   ]);
   return rows.map((r) =>
@@ -65,12 +79,37 @@ export async function listenerViews(db: Kysely<Database>, rows: ListenerRow[]): 
 }
 
 const COLUMNS = [
-  'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id', 'protocol',
-  'protocol_port', 'connection_limit', 'default_pool_id', 'default_tls_container_ref', 'created_at', 'updated_at',
-  'timeout_client_data', 'timeout_member_connect', 'timeout_member_data', 'timeout_tcp_inspect',
-  'client_ca_tls_container_ref', 'client_authentication', 'client_crl_container_ref', 'tls_ciphers',
+  'id',
+  'name',
+  'description',
+  'provisioning_status',
+  'operating_status',
+  'admin_state_up',
+  'project_id',
+  'protocol',
+  'protocol_port',
+  'connection_limit',
+  'default_pool_id',
+  'default_tls_container_ref',
+  'created_at',
+  'updated_at',
+  'timeout_client_data',
+  'timeout_member_connect',
+  'timeout_member_data',
+  'timeout_tcp_inspect',
+  'client_ca_tls_container_ref',
+  'client_authentication',
+  'client_crl_container_ref',
+  'tls_ciphers',
 ];
-const INT_COLUMNS = ['protocol_port', 'connection_limit', 'timeout_client_data', 'timeout_member_connect', 'timeout_member_data', 'timeout_tcp_inspect'];
+const INT_COLUMNS = [
+  'protocol_port',
+  'connection_limit',
+  'timeout_client_data',
+  'timeout_member_connect',
+  'timeout_member_data',
+  'timeout_tcp_inspect',
+];
 
 export const listenerDef: ResourceDef<'listener'> = {
   table: 'listener',

@@ -20,16 +20,29 @@ const LOAD_BALANCER = { table: 'load_balancer', label: 'Load Balancer' } as cons
 
 /** A default pool must be a pool of the same load balancer whose protocol the listener can forward to. */
 async function checkDefaultPool(trx: Tx, lbId: string, poolId: string, listenerProtocol: string): Promise<void> {
-  const pool = await trx.selectFrom('pool').select('protocol').where('id', '=', poolId).where('load_balancer_id', '=', lbId).executeTakeFirst();
+  const pool = await trx
+    .selectFrom('pool')
+    .select('protocol')
+    .where('id', '=', poolId)
+    .where('load_balancer_id', '=', lbId)
+    .executeTakeFirst();
   if (!pool) throw notFound(`Pool ${poolId} not found.`);
   checkPoolProtocol(listenerProtocol, pool.protocol);
 }
 
 /** Two listeners of one load balancer may not share a port within one L4 family (409, as Octavia). */
 async function checkPortFree(trx: Tx, lbId: string, protocol: string, port: number): Promise<void> {
-  const others = await trx.selectFrom('listener').select('protocol').where('load_balancer_id', '=', lbId).where('protocol_port', '=', port).execute();
+  const others = await trx
+    .selectFrom('listener')
+    .select('protocol')
+    .where('load_balancer_id', '=', lbId)
+    .where('protocol_port', '=', port)
+    .execute();
   const clash = others.find((o) => l4Family(o.protocol) === l4Family(protocol));
-  if (clash) throw conflict(`Another Listener on this Load Balancer is already using protocol ${clash.protocol} and protocol_port ${port}`);
+  if (clash)
+    throw conflict(
+      `Another Listener on this Load Balancer is already using protocol ${clash.protocol} and protocol_port ${port}`,
+    );
 }
 
 async function readListener(trx: Tx, id: string): Promise<ListenerRow> {
@@ -41,7 +54,9 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
   const { db, config } = services;
 
   app.get('/v2/lbaas/listeners', (req) => listResource(req, listenerDef, services));
-  app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id', (req) => showResource(req, listenerDef, services, req.params.id));
+  app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id', (req) =>
+    showResource(req, listenerDef, services, req.params.id),
+  );
 
   app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id/stats', async (req) => {
     await findOrFail(listenerDef, services, req.params.id);
@@ -88,11 +103,13 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
         const lb = await trx.selectFrom('load_balancer').selectAll().where('id', '=', lbId).executeTakeFirstOrThrow();
         checkAllowedCidrs(body.allowed_cidrs, vipsOf(lb), hasVipSecurityGroups(lb));
       }
-      if (typeof body.default_pool_id === 'string') await checkDefaultPool(trx, lbId, body.default_pool_id, current.protocol);
+      if (typeof body.default_pool_id === 'string')
+        await checkDefaultPool(trx, lbId, body.default_pool_id, current.protocol);
       const locked: LockedRef[] = [await lockLoadBalancerForChild(trx, lbId)];
       await lockTarget(trx, 'listener', current.id, 'PENDING_UPDATE');
       const changes = listenerChanges(body, current.protocol);
-      if (Object.keys(changes).length > 0) await trx.updateTable('listener').set(changes).where('id', '=', current.id).execute();
+      if (Object.keys(changes).length > 0)
+        await trx.updateTable('listener').set(changes).where('id', '=', current.id).execute();
       await writeTags(trx, current.id, body.tags);
       await enqueueJob(trx, {
         flow: 'apply-changes',

@@ -56,9 +56,23 @@ export const loadBalancerDef: ResourceDef<'load_balancer'> = {
   list: {
     columns: Object.fromEntries(
       [
-        'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id',
-        'created_at', 'updated_at', 'vip_address', 'vip_port_id', 'vip_subnet_id', 'vip_network_id',
-        'vip_qos_policy_id', 'provider', 'flavor_id', 'availability_zone',
+        'id',
+        'name',
+        'description',
+        'provisioning_status',
+        'operating_status',
+        'admin_state_up',
+        'project_id',
+        'created_at',
+        'updated_at',
+        'vip_address',
+        'vip_port_id',
+        'vip_subnet_id',
+        'vip_network_id',
+        'vip_qos_policy_id',
+        'provider',
+        'flavor_id',
+        'availability_zone',
       ].map((c) => [c, c]),
     ),
     kinds: { admin_state_up: 'bool' },
@@ -68,13 +82,31 @@ export const loadBalancerDef: ResourceDef<'load_balancer'> = {
     const ids = rows.map((r) => r.id);
     const kysely = services.db.kysely;
     const [listeners, pools, tags] = await Promise.all([
-      ids.length ? kysely.selectFrom('listener').select(['id', 'load_balancer_id']).where('load_balancer_id', 'in', ids).orderBy('created_at').orderBy('id').execute() : [],
-      ids.length ? kysely.selectFrom('pool').select(['id', 'load_balancer_id']).where('load_balancer_id', 'in', ids).orderBy('created_at').orderBy('id').execute() : [],
+      ids.length
+        ? kysely
+            .selectFrom('listener')
+            .select(['id', 'load_balancer_id'])
+            .where('load_balancer_id', 'in', ids)
+            .orderBy('created_at')
+            .orderBy('id')
+            .execute()
+        : [],
+      ids.length
+        ? kysely
+            .selectFrom('pool')
+            .select(['id', 'load_balancer_id'])
+            .where('load_balancer_id', 'in', ids)
+            .orderBy('created_at')
+            .orderBy('id')
+            .execute()
+        : [],
       loadTags(services, ids),
     ]);
     const byLbListeners = groupIds(listeners, 'load_balancer_id');
     const byLbPools = groupIds(pools, 'load_balancer_id');
-    return rows.map((r) => serializeLoadBalancer(r, byLbListeners.get(r.id) ?? [], byLbPools.get(r.id) ?? [], tags.get(r.id) ?? []));
+    return rows.map((r) =>
+      serializeLoadBalancer(r, byLbListeners.get(r.id) ?? [], byLbPools.get(r.id) ?? [], tags.get(r.id) ?? []),
+    );
   },
 };
 
@@ -111,7 +143,11 @@ export function serializeLoadBalancer(
   };
 }
 
-async function checkFlavorAndZone(services: ApiServices, body: Record<string, unknown>, provider: string): Promise<void> {
+async function checkFlavorAndZone(
+  services: ApiServices,
+  body: Record<string, unknown>,
+  provider: string,
+): Promise<void> {
   const kysely = services.db.kysely;
   if (typeof body.flavor_id === 'string') {
     const flavor = await kysely
@@ -121,14 +157,20 @@ async function checkFlavorAndZone(services: ApiServices, body: Record<string, un
       .where('flavor.id', '=', body.flavor_id)
       .executeTakeFirst();
     if (!flavor) throw validationFailure(`Invalid flavor_id.`);
-    if (!toBool(flavor.enabled)) throw badRequest(`The selected flavor is not allowed in this deployment: ${body.flavor_id}`);
+    if (!toBool(flavor.enabled))
+      throw badRequest(`The selected flavor is not allowed in this deployment: ${body.flavor_id}`);
     if (flavor.provider_name !== provider)
       throw badRequest(`Flavor ${body.flavor_id} is not compatible with provider ${provider}`);
   }
   if (typeof body.availability_zone === 'string') {
-    const zone = await kysely.selectFrom('availability_zone').select('enabled').where('name', '=', body.availability_zone).executeTakeFirst();
+    const zone = await kysely
+      .selectFrom('availability_zone')
+      .select('enabled')
+      .where('name', '=', body.availability_zone)
+      .executeTakeFirst();
     if (!zone) throw validationFailure(`Invalid availability zone.`);
-    if (!toBool(zone.enabled)) throw badRequest(`The selected availability_zone is not allowed in this deployment: ${body.availability_zone}`);
+    if (!toBool(zone.enabled))
+      throw badRequest(`The selected availability_zone is not allowed in this deployment: ${body.availability_zone}`);
   }
 }
 
@@ -191,7 +233,12 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
         await trx.insertInto('load_balancer').values(row).execute();
         await writeTags(trx, id, body.tags);
         graph = await createGraphChildren(trx, row, body, req.body);
-        await enqueueJob(trx, { flow: 'loadbalancer.create', loadBalancerId: id, resourceId: id, payload: { locked: [] } });
+        await enqueueJob(trx, {
+          flow: 'loadbalancer.create',
+          loadBalancerId: id,
+          resourceId: id,
+          payload: { locked: [] },
+        });
       });
     } catch (err) {
       await drivers.network.deallocateVip(id, vip).catch(() => {});
@@ -199,7 +246,12 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     }
     notifyJobsQueued();
     reply.code(201);
-    const view = serializeLoadBalancer(row, graph?.listeners ?? [], graph?.pools ?? [], (body.tags as string[] | null | undefined) ?? []);
+    const view = serializeLoadBalancer(
+      row,
+      graph?.listeners ?? [],
+      graph?.pools ?? [],
+      (body.tags as string[] | null | undefined) ?? [],
+    );
     // Octavia puts the (full) listeners and pools first in this one response.
     return { loadbalancer: { listeners: view.listeners, pools: view.pools, ...view } };
   });
@@ -216,7 +268,8 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
       if ('admin_state_up' in body) changes.admin_state_up = body.admin_state_up === true;
       if ('vip_qos_policy_id' in body) changes.vip_qos_policy_id = body.vip_qos_policy_id as string | null;
       if ('vip_sg_ids' in body) changes.vip_sg_ids = body.vip_sg_ids ? JSON.stringify(body.vip_sg_ids) : null;
-      if (Object.keys(changes).length > 0) await trx.updateTable('load_balancer').set(changes).where('id', '=', id).execute();
+      if (Object.keys(changes).length > 0)
+        await trx.updateTable('load_balancer').set(changes).where('id', '=', id).execute();
       await writeTags(trx, id, body.tags);
       await enqueueJob(trx, {
         flow: 'apply-changes',
@@ -229,23 +282,34 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     return showResource(req, loadBalancerDef, services, id);
   });
 
-  app.delete<{ Params: { id: string }; Querystring: { cascade?: string } }>('/v2/lbaas/loadbalancers/:id', async (req, reply) => {
-    const id = req.params.id;
-    await findOrFail(loadBalancerDef, services, id);
-    const cascade = ['true', '1', 'yes', 't', 'on', 'y'].includes(String(req.query.cascade ?? '').toLowerCase());
-    await db.kysely.transaction().execute(async (trx) => {
-      await lockLoadBalancerItself(trx, id, 'PENDING_DELETE', ['ACTIVE', 'ERROR']);
-      const children = await trx.selectFrom('listener').select('id').where('load_balancer_id', '=', id).union(
-        trx.selectFrom('pool').select('id').where('load_balancer_id', '=', id),
-      ).execute();
-      if (children.length > 0 && !cascade)
-        throw validationFailure(`Cannot delete Load Balancer ${id} - it has children`);
-      await markTreePendingDelete(trx, id);
-      await enqueueJob(trx, { flow: 'loadbalancer.delete', loadBalancerId: id, resourceId: id, payload: { locked: [] } });
-    });
-    notifyJobsQueued();
-    reply.code(204);
-  });
+  app.delete<{ Params: { id: string }; Querystring: { cascade?: string } }>(
+    '/v2/lbaas/loadbalancers/:id',
+    async (req, reply) => {
+      const id = req.params.id;
+      await findOrFail(loadBalancerDef, services, id);
+      const cascade = ['true', '1', 'yes', 't', 'on', 'y'].includes(String(req.query.cascade ?? '').toLowerCase());
+      await db.kysely.transaction().execute(async (trx) => {
+        await lockLoadBalancerItself(trx, id, 'PENDING_DELETE', ['ACTIVE', 'ERROR']);
+        const children = await trx
+          .selectFrom('listener')
+          .select('id')
+          .where('load_balancer_id', '=', id)
+          .union(trx.selectFrom('pool').select('id').where('load_balancer_id', '=', id))
+          .execute();
+        if (children.length > 0 && !cascade)
+          throw validationFailure(`Cannot delete Load Balancer ${id} - it has children`);
+        await markTreePendingDelete(trx, id);
+        await enqueueJob(trx, {
+          flow: 'loadbalancer.delete',
+          loadBalancerId: id,
+          resourceId: id,
+          payload: { locked: [] },
+        });
+      });
+      notifyJobsQueued();
+      reply.code(204);
+    },
+  );
 
   const status = async (req: { params: { id: string } }) => {
     await findOrFail(loadBalancerDef, services, req.params.id);
@@ -266,7 +330,12 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     await findOrFail(loadBalancerDef, services, id);
     await db.kysely.transaction().execute(async (trx) => {
       const lock: LockedRef = await lockLoadBalancerItself(trx, id, 'PENDING_UPDATE', ['ACTIVE', 'ERROR']);
-      await enqueueJob(trx, { flow: 'loadbalancer.failover', loadBalancerId: id, resourceId: id, payload: { locked: [lock] } });
+      await enqueueJob(trx, {
+        flow: 'loadbalancer.failover',
+        loadBalancerId: id,
+        resourceId: id,
+        payload: { locked: [lock] },
+      });
     });
     notifyJobsQueued();
     reply.code(202);
@@ -279,7 +348,11 @@ async function markTreePendingDelete(trx: Parameters<typeof lockLoadBalancerItse
   const set = { provisioning_status: 'PENDING_DELETE', updated_at: now };
   const listenerIds = trx.selectFrom('listener').select('id').where('load_balancer_id', '=', lbId);
   const poolIds = trx.selectFrom('pool').select('id').where('load_balancer_id', '=', lbId);
-  await trx.updateTable('l7rule').set(set).where('l7policy_id', 'in', trx.selectFrom('l7policy').select('id').where('listener_id', 'in', listenerIds)).execute();
+  await trx
+    .updateTable('l7rule')
+    .set(set)
+    .where('l7policy_id', 'in', trx.selectFrom('l7policy').select('id').where('listener_id', 'in', listenerIds))
+    .execute();
   await trx.updateTable('l7policy').set(set).where('listener_id', 'in', listenerIds).execute();
   await trx.updateTable('member').set(set).where('pool_id', 'in', poolIds).execute();
   await trx.updateTable('health_monitor').set(set).where('pool_id', 'in', poolIds).execute();

@@ -47,7 +47,11 @@ export function statusTree(graph: LoadBalancerGraph): Record<string, unknown> {
       const poolIds: string[] = [];
       if (l.default_pool_id && poolById.has(l.default_pool_id)) poolIds.push(l.default_pool_id);
       for (const policy of graph.l7policies.filter((p) => p.listener_id === l.id)) {
-        if (policy.redirect_pool_id && poolById.has(policy.redirect_pool_id) && !poolIds.includes(policy.redirect_pool_id))
+        if (
+          policy.redirect_pool_id &&
+          poolById.has(policy.redirect_pool_id) &&
+          !poolIds.includes(policy.redirect_pool_id)
+        )
           poolIds.push(policy.redirect_pool_id);
       }
       return {

@@ -12,7 +12,9 @@ import { DEFAULT_WEIGHT, MEMBER_POST_FIELDS, memberKey } from './member-model.js
 /** An existing member with the changes the request makes to it. */
 export interface MemberUpdate {
   row: MemberRow;
-  changes: Partial<Pick<MemberRow, 'name' | 'admin_state_up' | 'weight' | 'backup' | 'monitor_address' | 'monitor_port'>>;
+  changes: Partial<
+    Pick<MemberRow, 'name' | 'admin_state_up' | 'weight' | 'backup' | 'monitor_address' | 'monitor_port'>
+  >;
   /** The new tag list, when the request changes it. */
   tags?: string[];
 }
@@ -53,7 +55,8 @@ function updateFor(row: MemberRow & { tags: string[] }, entry: Clean): MemberUpd
   if (wanted.backup !== toBool(row.backup)) changes.backup = wanted.backup;
   if (wanted.monitor_address !== row.monitor_address) changes.monitor_address = wanted.monitor_address;
   if (wanted.monitor_port !== row.monitor_port) changes.monitor_port = wanted.monitor_port;
-  if ('name' in entry && ((entry.name as string | null) ?? '') !== (row.name ?? '')) changes.name = entry.name as string | null;
+  if ('name' in entry && ((entry.name as string | null) ?? '') !== (row.name ?? ''))
+    changes.name = entry.name as string | null;
   const tags = 'tags' in entry ? ((entry.tags as string[] | null) ?? []) : undefined;
   const tagsChange = tags !== undefined && !sameTags(tags, row.tags);
   if (Object.keys(changes).length === 0 && !tagsChange) return undefined;
@@ -94,7 +97,17 @@ export function planMemberBatch(
 
 /** Python's class name of a JSON value, for the "Wrong type" fault. */
 const pyType = (v: unknown) =>
-  Array.isArray(v) ? 'list' : typeof v === 'object' ? 'dict' : typeof v === 'boolean' ? 'bool' : typeof v === 'number' ? (Number.isInteger(v) ? 'int' : 'float') : 'str';
+  Array.isArray(v)
+    ? 'list'
+    : typeof v === 'object'
+      ? 'dict'
+      : typeof v === 'boolean'
+        ? 'bool'
+        : typeof v === 'number'
+          ? Number.isInteger(v)
+            ? 'int'
+            : 'float'
+          : 'str';
 
 /**
  * Check a batch body `{"members": [<member create objects>]}` (Octavia's argument `members_`) and return
@@ -113,5 +126,7 @@ export function validateBatchBody(body: unknown): Clean[] {
     throw badRequest(
       `Invalid input for field/attribute members. Value: '${pyStr(list)}'. Wrong type. Expected '<class 'list'>', got '<class '${pyType(list)}'>'`,
     );
-  return list.map((entry) => validateNested(entry, 'members', 'members_.members', MEMBER_POST_FIELDS, 'members_', body));
+  return list.map((entry) =>
+    validateNested(entry, 'members', 'members_.members', MEMBER_POST_FIELDS, 'members_', body),
+  );
 }

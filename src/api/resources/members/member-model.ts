@@ -53,15 +53,31 @@ export const memberDef: ResourceDef<'member'> = {
   list: {
     columns: Object.fromEntries(
       [
-        'id', 'name', 'operating_status', 'provisioning_status', 'admin_state_up', 'address', 'protocol_port',
-        'weight', 'backup', 'subnet_id', 'project_id', 'created_at', 'updated_at', 'monitor_address', 'monitor_port',
+        'id',
+        'name',
+        'operating_status',
+        'provisioning_status',
+        'admin_state_up',
+        'address',
+        'protocol_port',
+        'weight',
+        'backup',
+        'subnet_id',
+        'project_id',
+        'created_at',
+        'updated_at',
+        'monitor_address',
+        'monitor_port',
       ].map((c) => [c, c]),
     ),
     kinds: { admin_state_up: 'bool', backup: 'bool', protocol_port: 'int', weight: 'int', monitor_port: 'int' },
     tagged: true,
   },
   async serialize(rows, services) {
-    const tags = await loadTags(services, rows.map((r) => r.id));
+    const tags = await loadTags(
+      services,
+      rows.map((r) => r.id),
+    );
     return rows.map((r) => serializeMember(r, tags.get(r.id) ?? []));
   },
 };
@@ -98,7 +114,9 @@ export function checkMemberAddresses(body: Clean): void {
   for (const field of ['address', 'monitor_address']) {
     const value = body[field];
     if (typeof value === 'string' && value.length > MAX_ADDRESS_LENGTH)
-      throw badRequest(`Invalid input for field/attribute ${field}. Value: '${value}'. Value should be IPv4 or IPv6 format`);
+      throw badRequest(
+        `Invalid input for field/attribute ${field}. Value: '${value}'. Value should be IPv4 or IPv6 format`,
+      );
   }
   const address = body.address;
   if (typeof address === 'string' && RESERVED_MEMBER_ADDRESSES.has(address))

@@ -37,7 +37,11 @@ export async function listenersOfPool(trx: Tx, poolId: string): Promise<string[]
  * immutable..."), the pool's ACTIVE listeners and the pool go PENDING_UPDATE. Returns the locks for the job.
  */
 export async function lockPoolParents(trx: Tx, pool: PoolRow): Promise<LockedRef[]> {
-  const current = await trx.selectFrom('pool').select('provisioning_status').where('id', '=', pool.id).executeTakeFirst();
+  const current = await trx
+    .selectFrom('pool')
+    .select('provisioning_status')
+    .where('id', '=', pool.id)
+    .executeTakeFirst();
   if (!current) throw notFound(`Pool ${pool.id} not found.`);
   if (current.provisioning_status !== 'ACTIVE') throw conflict(`Pool ${pool.id} is immutable and cannot be updated.`);
   const lb = await lockLoadBalancerForChild(trx, pool.load_balancer_id);

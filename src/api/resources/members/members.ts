@@ -52,7 +52,9 @@ async function insertMember(trx: Tx, row: MemberRow): Promise<void> {
 }
 
 async function poolHasMonitor(trx: Tx, poolId: string): Promise<boolean> {
-  return (await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', poolId).executeTakeFirst()) !== undefined;
+  return (
+    (await trx.selectFrom('health_monitor').select('id').where('pool_id', '=', poolId).executeTakeFirst()) !== undefined
+  );
 }
 
 /** The vnic type of each new member: `direct` for those asking for SR-IOV, which the flavor must allow. */
@@ -64,7 +66,12 @@ async function vnicTypes(services: ApiServices, pool: PoolRow, entries: Clean[])
 }
 
 /** Octavia's lenient reading of `additive_only` (oslo bool_from_string): anything unrecognised is false. */
-const isTrue = (v: string | undefined) => ['1', 't', 'true', 'on', 'y', 'yes'].includes(String(v ?? '').trim().toLowerCase());
+const isTrue = (v: string | undefined) =>
+  ['1', 't', 'true', 'on', 'y', 'yes'].includes(
+    String(v ?? '')
+      .trim()
+      .toLowerCase(),
+  );
 
 /** Routes of `/v2/lbaas/pools/{pool_id}/members`: list, show, create, update, delete and the batch update. */
 export async function memberRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
@@ -91,7 +98,11 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
     const row = await db.kysely.transaction().execute(async (trx) => {
       if (pool.project_id) await enforceQuotas(trx, db, config, pool.project_id, { member: 1 });
       const locked = await lockPoolParents(trx, pool);
-      const member = newMemberRow(pool, body, { hasMonitor: await poolHasMonitor(trx, pool.id), now: nowTimestamp(), vnicType: vnicType! });
+      const member = newMemberRow(pool, body, {
+        hasMonitor: await poolHasMonitor(trx, pool.id),
+        now: nowTimestamp(),
+        vnicType: vnicType!,
+      });
       await insertMember(trx, member);
       await writeTags(trx, member.id, body.tags);
       await enqueueJob(trx, {
@@ -122,7 +133,8 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
       if ('backup' in body) changes.backup = body.backup === true;
       if ('monitor_address' in body) changes.monitor_address = body.monitor_address as string | null;
       if ('monitor_port' in body) changes.monitor_port = body.monitor_port as number | null;
-      if (Object.keys(changes).length > 0) await trx.updateTable('member').set(changes).where('id', '=', member.id).execute();
+      if (Object.keys(changes).length > 0)
+        await trx.updateTable('member').set(changes).where('id', '=', member.id).execute();
       await writeTags(trx, member.id, body.tags);
       await enqueueJob(trx, {
         flow: 'apply-changes',
@@ -162,9 +174,20 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
     const queued = await db.kysely.transaction().execute(async (trx) => {
       const rows = await trx.selectFrom('member').selectAll().where('pool_id', '=', pool.id).execute();
       const tagRows = rows.length
-        ? await trx.selectFrom('tag').select(['resource_id', 'tag']).where('resource_id', 'in', rows.map((r) => r.id)).execute()
+        ? await trx
+            .selectFrom('tag')
+            .select(['resource_id', 'tag'])
+            .where(
+              'resource_id',
+              'in',
+              rows.map((r) => r.id),
+            )
+            .execute()
         : [];
-      const existing = rows.map((r) => ({ ...r, tags: tagRows.filter((t) => t.resource_id === r.id).map((t) => t.tag) }));
+      const existing = rows.map((r) => ({
+        ...r,
+        tags: tagRows.filter((t) => t.resource_id === r.id).map((t) => t.tag),
+      }));
       const plan = planMemberBatch(existing, entries, additiveOnly);
       // Octavia locks and calls the driver even when nothing changes; a no-op is better left alone.
       if (isEmptyPlan(plan)) return false;
@@ -189,10 +212,19 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
         targets.push({ table: 'member', id: update.row.id, action: 'update' });
       }
       for (const row of plan.deletes) {
-        await trx.updateTable('member').set({ provisioning_status: 'PENDING_DELETE', updated_at: now }).where('id', '=', row.id).execute();
+        await trx
+          .updateTable('member')
+          .set({ provisioning_status: 'PENDING_DELETE', updated_at: now })
+          .where('id', '=', row.id)
+          .execute();
         targets.push({ table: 'member', id: row.id, action: 'delete' });
       }
-      await enqueueJob(trx, { flow: 'apply-changes', loadBalancerId: pool.load_balancer_id, resourceId: pool.id, payload: { locked, targets } });
+      await enqueueJob(trx, {
+        flow: 'apply-changes',
+        loadBalancerId: pool.load_balancer_id,
+        resourceId: pool.id,
+        payload: { locked, targets },
+      });
       return true;
     });
     if (queued) notifyJobsQueued();

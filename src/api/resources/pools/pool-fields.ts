@@ -57,7 +57,8 @@ export function newPoolRow(
   sp: SessionPersistence | null,
   ids: { id: string; loadBalancerId: string; projectId: string | null; now: string },
 ): PoolRow {
-  const v = <T>(key: string, fallback: T): T => (body[key] === null || body[key] === undefined ? fallback : (body[key] as T));
+  const v = <T>(key: string, fallback: T): T =>
+    body[key] === null || body[key] === undefined ? fallback : (body[key] as T);
   const tlsEnabled = v('tls_enabled', false);
   return {
     id: ids.id,
@@ -86,7 +87,11 @@ export function newPoolRow(
  * default. `sp` is the session persistence to store when the body mentions one. Turning TLS on fills
  * the TLS options that are still unset.
  */
-export function poolChanges(body: Record<string, unknown>, current: PoolRow, sp: SessionPersistence | null): Partial<PoolRow> {
+export function poolChanges(
+  body: Record<string, unknown>,
+  current: PoolRow,
+  sp: SessionPersistence | null,
+): Partial<PoolRow> {
   const out: Partial<PoolRow> = {};
   if ('name' in body) out.name = (body.name as string | null) ?? '';
   if ('description' in body) out.description = (body.description as string | null) ?? '';
@@ -102,6 +107,13 @@ export function poolChanges(body: Record<string, unknown>, current: PoolRow, sp:
     const value = current[key];
     return value === null || key === 'tls_ciphers' ? value : (JSON.parse(value) as unknown);
   };
-  Object.assign(out, tlsOptions(enabled, { ciphers: given('tls_ciphers'), versions: given('tls_versions'), alpn: given('alpn_protocols') }));
+  Object.assign(
+    out,
+    tlsOptions(enabled, {
+      ciphers: given('tls_ciphers'),
+      versions: given('tls_versions'),
+      alpn: given('alpn_protocols'),
+    }),
+  );
   return out;
 }

@@ -56,7 +56,8 @@ export function checkPoolUpdate(body: Body, current: PoolRow): void {
     if (!isSet(caRef) && isSet(storedCa) && isSet(crlRef))
       throw validationFailure('A CA reference cannot be removed when a certificate revocation list is present.');
   }
-  if (isSet(crlRef) && !isSet(caRef)) throw validationFailure('A CA reference is required to specify a certificate revocation list.');
+  if (isSet(crlRef) && !isSet(caRef))
+    throw validationFailure('A CA reference is required to specify a certificate revocation list.');
   if (isSet(body.tls_container_ref)) refuseCertificates([body.tls_container_ref as string]);
   if (isSet(caRef)) refuseCertificates(caRef as string);
   checkTlsOptions(body);

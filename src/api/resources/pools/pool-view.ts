@@ -13,13 +13,21 @@ export async function poolListenerIds(db: Kysely<Database>, poolIds: string[]): 
   const out = new Map<string, string[]>();
   if (poolIds.length === 0) return out;
   const [defaults, redirects] = await Promise.all([
-    db.selectFrom('listener').select(['id', 'default_pool_id']).where('default_pool_id', 'in', poolIds).orderBy('created_at').orderBy('id').execute(),
+    db
+      .selectFrom('listener')
+      .select(['id', 'default_pool_id'])
+      .where('default_pool_id', 'in', poolIds)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
     db
       .selectFrom('l7policy')
       .select(['listener_id', 'redirect_pool_id'])
       .where('redirect_pool_id', 'in', poolIds)
       .where('admin_state_up', '=', true)
-      .where((eb) => eb.exists(eb.selectFrom('l7rule').select('l7rule.id').whereRef('l7rule.l7policy_id', '=', 'l7policy.id')))
+      .where((eb) =>
+        eb.exists(eb.selectFrom('l7rule').select('l7rule.id').whereRef('l7rule.l7policy_id', '=', 'l7policy.id')),
+      )
       .orderBy('position')
       .execute(),
   ]);
@@ -76,7 +84,13 @@ export async function poolViews(db: Kysely<Database>, rows: PoolRow[]): Promise<
   const [listeners, monitors, members, tagRows] = await Promise.all([
     poolListenerIds(db, ids),
     db.selectFrom('health_monitor').select(['id', 'pool_id']).where('pool_id', 'in', ids).execute(),
-    db.selectFrom('member').select(['id', 'pool_id']).where('pool_id', 'in', ids).orderBy('created_at').orderBy('id').execute(),
+    db
+      .selectFrom('member')
+      .select(['id', 'pool_id'])
+      .where('pool_id', 'in', ids)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
     db.selectFrom('tag').select(['resource_id', 'tag']).where('resource_id', 'in', ids).execute(),
   ]);
   const membersByPool = groupIds(members, 'pool_id');
@@ -91,9 +105,22 @@ export async function poolViews(db: Kysely<Database>, rows: PoolRow[]): Promise<
 }
 
 const COLUMNS = [
-  'id', 'name', 'description', 'provisioning_status', 'operating_status', 'admin_state_up', 'project_id', 'protocol',
-  'lb_algorithm', 'created_at', 'updated_at', 'tls_enabled', 'tls_container_ref', 'ca_tls_container_ref',
-  'crl_container_ref', 'tls_ciphers',
+  'id',
+  'name',
+  'description',
+  'provisioning_status',
+  'operating_status',
+  'admin_state_up',
+  'project_id',
+  'protocol',
+  'lb_algorithm',
+  'created_at',
+  'updated_at',
+  'tls_enabled',
+  'tls_container_ref',
+  'ca_tls_container_ref',
+  'crl_container_ref',
+  'tls_ciphers',
 ];
 
 export const poolDef: ResourceDef<'pool'> = {

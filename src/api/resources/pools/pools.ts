@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, validationFailure } from '../../../common/errors.js';
 import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue.js';
-import { lockListenersIfActive, lockLoadBalancerForChild, lockTarget, type LockedRef, type Tx } from '../../../db/provisioning.js';
+import {
+  lockListenersIfActive,
+  lockLoadBalancerForChild,
+  lockTarget,
+  type LockedRef,
+  type Tx,
+} from '../../../db/provisioning.js';
 import type { ListenerRow, PoolRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
 import { findOrFail, listResource, showResource } from '../../resource.js';
@@ -36,7 +42,9 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
   const { db, config } = services;
 
   app.get('/v2/lbaas/pools', (req) => listResource(req, poolDef, services));
-  app.get<{ Params: { id: string } }>('/v2/lbaas/pools/:id', (req) => showResource(req, poolDef, services, req.params.id));
+  app.get<{ Params: { id: string } }>('/v2/lbaas/pools/:id', (req) =>
+    showResource(req, poolDef, services, req.params.id),
+  );
 
   app.post('/v2/lbaas/pools', async (req, reply) => {
     const body = validateBody(req.body, 'pool', 'pool_', POOL_POST_FIELDS, true);
@@ -58,7 +66,11 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
     const view = await db.kysely.transaction().execute(async (trx) => {
       if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, countPlan(graph));
       if (listener) {
-        const current = await trx.selectFrom('listener').select('default_pool_id').where('id', '=', listener.id).executeTakeFirst();
+        const current = await trx
+          .selectFrom('listener')
+          .select('default_pool_id')
+          .where('id', '=', listener.id)
+          .executeTakeFirst();
         if (current?.default_pool_id) throw conflict('This listener already has a default pool');
       }
       const locked = await lockPoolParents(trx, lb.id, listener ? [listener.id] : []);
@@ -66,7 +78,8 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
       const tree = await insertGraph(trx, lb, graph);
       const pool = tree.pools[0]!;
       // With listener_id the new pool becomes that listener's default pool, in the same transaction.
-      if (listener) await trx.updateTable('listener').set({ default_pool_id: pool.row.id }).where('id', '=', listener.id).execute();
+      if (listener)
+        await trx.updateTable('listener').set({ default_pool_id: pool.row.id }).where('id', '=', listener.id).execute();
       await enqueueJob(trx, {
         flow: 'apply-changes',
         loadBalancerId: lb.id,
@@ -85,15 +98,21 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
   app.put<{ Params: { id: string } }>('/v2/lbaas/pools/:id', async (req) => {
     const current = await findOrFail(poolDef, services, req.params.id);
     const body = validateBody(req.body, 'pool', 'pool_', POOL_PUT_FIELDS, false);
-    if (body.lb_algorithm === null) throw badRequest(`Invalid input for field/attribute lb_algorithm. Value: 'None'. Mandatory field missing.`);
-    const storedSp = current.session_persistence === null ? null : (JSON.parse(current.session_persistence) as SessionPersistence);
+    if (body.lb_algorithm === null)
+      throw badRequest(`Invalid input for field/attribute lb_algorithm. Value: 'None'. Mandatory field missing.`);
+    const storedSp =
+      current.session_persistence === null ? null : (JSON.parse(current.session_persistence) as SessionPersistence);
     const sp = resolveSessionPersistence(body, req.body, current.protocol, storedSp, false) ?? null;
     checkPoolUpdate(body, current);
     const view = await db.kysely.transaction().execute(async (trx) => {
       const listenerIds = (await poolListenerIds(trx, [current.id])).get(current.id) ?? [];
       const locked = await lockPoolParents(trx, current.load_balancer_id, listenerIds);
       await lockTarget(trx, 'pool', current.id, 'PENDING_UPDATE');
-      await trx.updateTable('pool').set(poolChanges(body, current, sp)).where('id', '=', current.id).execute();
+      await trx
+        .updateTable('pool')
+        .set(poolChanges(body, current, sp))
+        .where('id', '=', current.id)
+        .execute();
       await writeTags(trx, current.id, body.tags);
       await enqueueJob(trx, {
         flow: 'apply-changes',
@@ -110,7 +129,12 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
   app.delete<{ Params: { id: string } }>('/v2/lbaas/pools/:id', async (req, reply) => {
     const current = await findOrFail(poolDef, services, req.params.id);
     await db.kysely.transaction().execute(async (trx) => {
-      const policy = await trx.selectFrom('l7policy').select('id').where('redirect_pool_id', '=', current.id).orderBy('created_at').executeTakeFirst();
+      const policy = await trx
+        .selectFrom('l7policy')
+        .select('id')
+        .where('redirect_pool_id', '=', current.id)
+        .orderBy('created_at')
+        .executeTakeFirst();
       if (policy) throw conflict(`Pool ${current.id} is in use by L7 policy ${policy.id}`);
       const listenerIds = (await poolListenerIds(trx, [current.id])).get(current.id) ?? [];
       const locked = await lockPoolParents(trx, current.load_balancer_id, listenerIds);

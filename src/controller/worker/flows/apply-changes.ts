@@ -49,7 +49,11 @@ export const applyChangesFlow: Flow = {
       const targets = targetsOf(ctx.payload);
       for (const target of targets) await setProvisioningStatus(trx, target.table, target.id, 'ERROR');
       const isTarget = (ref: LockedRef) => targets.some((t) => t.table === ref.table && t.id === ref.id);
-      await releaseLocks(trx, ctx.payload.locked.filter((ref) => !isTarget(ref)), 'ACTIVE');
+      await releaseLocks(
+        trx,
+        ctx.payload.locked.filter((ref) => !isTarget(ref)),
+        'ACTIVE',
+      );
     });
   },
 };

@@ -29,8 +29,16 @@ export function buildAmphoraStep(payloadKey: string): FlowStep {
     async run(ctx) {
       const lbId = ctx.job.loadBalancerId!;
       const amphoraId = ctx.payload[payloadKey] as string;
-      const lb = await ctx.db.kysely.selectFrom('load_balancer').selectAll().where('id', '=', lbId).executeTakeFirstOrThrow();
-      const existing = await ctx.db.kysely.selectFrom('amphora').select('id').where('id', '=', amphoraId).executeTakeFirst();
+      const lb = await ctx.db.kysely
+        .selectFrom('load_balancer')
+        .selectAll()
+        .where('id', '=', lbId)
+        .executeTakeFirstOrThrow();
+      const existing = await ctx.db.kysely
+        .selectFrom('amphora')
+        .select('id')
+        .where('id', '=', amphoraId)
+        .executeTakeFirst();
       const now = nowTimestamp();
       if (!existing) {
         await ctx.db.kysely
@@ -89,7 +97,8 @@ export function buildAmphoraStep(payloadKey: string): FlowStep {
 export async function destroyAmphora(ctx: FlowContext, amphoraId: string): Promise<void> {
   const amphora = await ctx.db.kysely.selectFrom('amphora').selectAll().where('id', '=', amphoraId).executeTakeFirst();
   if (!amphora) return;
-  if (amphora.load_balancer_id) await ctx.drivers.amphora.removeConfig(amphora, amphora.load_balancer_id).catch(() => {});
+  if (amphora.load_balancer_id)
+    await ctx.drivers.amphora.removeConfig(amphora, amphora.load_balancer_id).catch(() => {});
   if (amphora.compute_id) await ctx.drivers.compute.destroy(amphora.compute_id);
   await ctx.db.kysely.deleteFrom('amphora').where('id', '=', amphoraId).execute();
 }

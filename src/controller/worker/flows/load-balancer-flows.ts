@@ -15,7 +15,9 @@ async function settleTree(ctx: FlowContext, status: 'ACTIVE' | 'ERROR'): Promise
     const listenerIds = await ids('listener');
     const poolIds = await ids('pool');
     const policyIds = listenerIds.length
-      ? (await trx.selectFrom('l7policy').select('id').where('listener_id', 'in', listenerIds).execute()).map((r) => r.id)
+      ? (await trx.selectFrom('l7policy').select('id').where('listener_id', 'in', listenerIds).execute()).map(
+          (r) => r.id,
+        )
       : [];
     const scopes: Array<[ResourceTable, string, string[]]> = [
       ['listener', 'id', listenerIds],
@@ -34,8 +36,14 @@ async function settleTree(ctx: FlowContext, status: 'ACTIVE' | 'ERROR'): Promise
         .execute();
       // As Octavia: health monitors and L7 objects report ONLINE (OFFLINE when disabled) once provisioned.
       if (status === 'ACTIVE' && OPERATES_WHEN_ACTIVE.has(table)) {
-        await rows.set({ operating_status: 'ONLINE' } as never).where('admin_state_up', '=', true).execute();
-        await rows.set({ operating_status: 'OFFLINE' } as never).where('admin_state_up', '=', false).execute();
+        await rows
+          .set({ operating_status: 'ONLINE' } as never)
+          .where('admin_state_up', '=', true)
+          .execute();
+        await rows
+          .set({ operating_status: 'OFFLINE' } as never)
+          .where('admin_state_up', '=', false)
+          .execute();
       }
     }
     await setProvisioningStatus(trx, 'load_balancer', lbId, status);
@@ -89,7 +97,11 @@ export const deleteLoadBalancerFlow: Flow = {
     {
       name: 'release-vip',
       async run(ctx) {
-        const lb = await ctx.db.kysely.selectFrom('load_balancer').selectAll().where('id', '=', ctx.job.loadBalancerId!).executeTakeFirst();
+        const lb = await ctx.db.kysely
+          .selectFrom('load_balancer')
+          .selectAll()
+          .where('id', '=', ctx.job.loadBalancerId!)
+          .executeTakeFirst();
         if (!lb || !lb.vip_address || !lb.vip_port_id) return;
         await ctx.drivers.network.deallocateVip(lb.id, {
           address: lb.vip_address,
@@ -102,12 +114,16 @@ export const deleteLoadBalancerFlow: Flow = {
     {
       name: 'delete-rows',
       async run(ctx) {
-        await ctx.db.kysely.transaction().execute((trx) => deleteResourceTree(trx, 'load_balancer', ctx.job.loadBalancerId!));
+        await ctx.db.kysely
+          .transaction()
+          .execute((trx) => deleteResourceTree(trx, 'load_balancer', ctx.job.loadBalancerId!));
       },
     },
   ],
   async onFailure(ctx) {
-    await ctx.db.kysely.transaction().execute((trx) => setProvisioningStatus(trx, 'load_balancer', ctx.job.loadBalancerId!, 'ERROR'));
+    await ctx.db.kysely
+      .transaction()
+      .execute((trx) => setProvisioningStatus(trx, 'load_balancer', ctx.job.loadBalancerId!, 'ERROR'));
   },
 };
 
@@ -138,7 +154,11 @@ export const failoverFlow: Flow = {
       async run(ctx) {
         const old = ctx.payload.oldAmphorae as string[];
         if (old.length)
-          await ctx.db.kysely.updateTable('amphora').set({ status: 'PENDING_DELETE', updated_at: nowTimestamp() }).where('id', 'in', old).execute();
+          await ctx.db.kysely
+            .updateTable('amphora')
+            .set({ status: 'PENDING_DELETE', updated_at: nowTimestamp() })
+            .where('id', 'in', old)
+            .execute();
       },
     },
     buildAmphoraStep('amphoraId'),
