@@ -24,44 +24,68 @@ export function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.host}${path}`;
 }
 
-/** GET on a collection: filters, sort, paging, fields, and the `<plural>_links` list. */
-export async function listResource<T extends keyof Database>(
+/** What a collection GET needs: the table, the column that identifies a row (the marker), the list key. */
+export interface CollectionDef<T extends keyof Database> {
+  table: T;
+  /** The identifying column: `id`, or e.g. `name` for availability zones, `project_id` for quotas. */
+  key?: keyof Database[T] & string;
+  plural: string;
+  list: ListSpec;
+}
+
+/**
+ * GET on a collection: filters, sort, paging, fields, and the `<plural>_links` list. Rows are keyed by
+ * `def.key` (default `id`), which is the marker and the last tie-breaker of the order.
+ */
+export async function listCollection<T extends keyof Database>(
+  req: FastifyRequest,
+  def: CollectionDef<T>,
+  services: ApiServices,
+  serialize: (rows: Array<Database[T]>) => Promise<Array<Record<string, unknown>>> | Array<Record<string, unknown>>,
+  scope?: (q: SelectQueryBuilder<Database, T, Database[T]>) => SelectQueryBuilder<Database, T, Database[T]>,
+): Promise<Record<string, unknown>> {
+  const key = def.key ?? 'id';
+  const params = parseListParams(req.query as Query, def.list, services.config.api.paginationMaxLimit);
+  if (!params.sort.some((s) => s.column === key))
+    params.sort.push({ column: key, key, desc: params.sort[0]?.desc ?? false });
+  const select = () =>
+    services.db.kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<
+      Database,
+      T,
+      Database[T]
+    >;
+  let markerRow: Record<string, unknown> | undefined;
+  if (params.marker !== undefined) {
+    markerRow = (await select()
+      .where(key as never, '=', params.marker as never)
+      .executeTakeFirst()) as Record<string, unknown> | undefined;
+    if (!markerRow)
+      throw badRequest(`Invalid input for field/attribute marker. Value: '${params.marker}'. The marker is not valid`);
+  }
+  const rows = (await applyListParams(
+    scope ? scope(select()) : select(),
+    def.table,
+    params,
+    markerRow,
+    def.list,
+  ).execute()) as Array<Database[T]>;
+  if (params.pageReverse) rows.reverse();
+  const items = await serialize(rows);
+  const keys = rows.map((r) => String((r as unknown as Record<string, unknown>)[key]));
+  return {
+    [def.plural]: items.map((item) => selectFields(item, params.fields)),
+    [`${def.plural}_links`]: pageLinks(baseUrl(req), params, keys),
+  };
+}
+
+/** GET on the collection of a provisioned resource (keyed by `id`). */
+export function listResource<T extends keyof Database>(
   req: FastifyRequest,
   def: ResourceDef<T>,
   services: ApiServices,
   scope?: (q: SelectQueryBuilder<Database, T, Database[T]>) => SelectQueryBuilder<Database, T, Database[T]>,
 ): Promise<Record<string, unknown>> {
-  const query = req.query as Query;
-  const params = parseListParams(query, def.list, services.config.api.paginationMaxLimit);
-  const kysely = services.db.kysely;
-  let markerRow: Record<string, unknown> | undefined;
-  if (params.marker !== undefined) {
-    markerRow = (await kysely
-      .selectFrom(def.table as keyof Database)
-      .selectAll()
-      .where('id' as never, '=', params.marker as never)
-      .executeTakeFirst()) as Record<string, unknown> | undefined;
-    if (!markerRow) throw badMarker(params.marker);
-  }
-  let q = kysely.selectFrom(def.table as keyof Database).selectAll() as unknown as SelectQueryBuilder<
-    Database,
-    T,
-    Database[T]
-  >;
-  if (scope) q = scope(q);
-  q = applyListParams(q, def.table, params, markerRow, def.list);
-  const rows = (await q.execute()) as Array<Database[T]>;
-  if (params.pageReverse) rows.reverse();
-  const items = await def.serialize(rows, services);
-  const ids = rows.map((r) => (r as { id: string }).id);
-  return {
-    [def.plural]: items.map((item) => selectFields(item, params.fields)),
-    [`${def.plural}_links`]: pageLinks(baseUrl(req), params, ids),
-  };
-}
-
-function badMarker(marker: string) {
-  return badRequest(`Invalid input for field/attribute marker. Value: '${marker}'. The marker is not valid`);
+  return listCollection(req, def, services, (rows) => def.serialize(rows, services), scope);
 }
 
 /** Read one row by id or answer Octavia's 404 "<Label> <id> not found.". */

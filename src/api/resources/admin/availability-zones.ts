@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest, conflict, notFound } from '../../../common/errors.js';
 import { toBool, type AvailabilityZoneRow } from '../../../db/schema.js';
 import { parseListParams, selectFields, type Query } from '../../listing.js';
+import { listCollection, type CollectionDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { bool, required, str, uuid, validateBody, type FieldMap } from '../../validation/fields.js';
-import { listKeyedResource, type KeyedListDef } from './availability-zone-keyed-list.js';
 import { AVAILABILITY_ZONE_PROFILES } from './availability-zone-profiles.js';
 import { profileRoutes } from './flavor-profiles.js';
 import { isUniqueViolation } from './flavors.js';
@@ -28,7 +28,7 @@ export function serializeAvailabilityZone(r: AvailabilityZoneRow): Record<string
   };
 }
 
-const zoneList: KeyedListDef<'availability_zone'> = {
+const zoneList: CollectionDef<'availability_zone'> = {
   table: 'availability_zone',
   key: 'name',
   plural: 'availability_zones',
@@ -41,7 +41,6 @@ const zoneList: KeyedListDef<'availability_zone'> = {
     },
     kinds: { enabled: 'bool' },
   },
-  serialize: (rows) => rows.map(serializeAvailabilityZone),
 };
 
 async function findZone(services: ApiServices, name: string): Promise<AvailabilityZoneRow> {
@@ -64,7 +63,9 @@ export async function availabilityZoneRoutes(app: FastifyInstance, services: Api
     return { availability_zone: selectFields(serializeAvailabilityZone(await findZone(services, name)), fields) };
   };
 
-  app.get('/v2/lbaas/availabilityzones', (req) => listKeyedResource(req, zoneList, services));
+  app.get('/v2/lbaas/availabilityzones', (req) =>
+    listCollection(req, zoneList, services, (rows) => rows.map(serializeAvailabilityZone)),
+  );
   app.get<ByName>('/v2/lbaas/availabilityzones/:name', (req) => show(req, req.params.name));
 
   app.post('/v2/lbaas/availabilityzones', async (req, reply) => {

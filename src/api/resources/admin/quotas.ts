@@ -4,9 +4,9 @@ import { MAX_QUOTA } from '../../../common/constants.js';
 import { badRequest, notFound } from '../../../common/errors.js';
 import type { QuotaRow } from '../../../db/schema.js';
 import type { QuotaName } from '../../quota-check.js';
+import { listCollection, type CollectionDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { int, validateBody, type Clean, type FieldMap } from '../../validation/fields.js';
-import { listKeyedResource, type KeyedListDef } from './availability-zone-keyed-list.js';
 
 /**
  * Per-project quotas. A row holds the project's own limits; a null column means "the configured default".
@@ -69,7 +69,7 @@ function listItem(r: QuotaRow): Record<string, unknown> {
   };
 }
 
-const quotaList: KeyedListDef<'quota'> = {
+const quotaList: CollectionDef<'quota'> = {
   table: 'quota',
   key: 'project_id',
   plural: 'quotas',
@@ -81,7 +81,6 @@ const quotaList: KeyedListDef<'quota'> = {
     },
     kinds: Object.fromEntries([...QUOTA_NAMES, ...Object.keys(DEPRECATED)].map((n) => [n, 'int' as const])),
   },
-  serialize: (rows) => rows.map(listItem),
 };
 
 /** A project's stored row with every null replaced by the configured default. */
@@ -106,7 +105,7 @@ export async function quotaRoutes(app: FastifyInstance, services: ApiServices): 
   const defaults = async () => ({ quota: quotaBody(effective(undefined, config)) });
   type ByProject = { Params: { project_id: string } };
 
-  app.get('/v2/lbaas/quotas', (req) => listKeyedResource(req, quotaList, services));
+  app.get('/v2/lbaas/quotas', (req) => listCollection(req, quotaList, services, (rows) => rows.map(listItem)));
   app.get('/v2/lbaas/quotas/defaults', defaults);
   app.get<ByProject>('/v2/lbaas/quotas/:project_id/default', defaults);
   app.get<ByProject>('/v2/lbaas/quotas/:project_id', async (req) => ({
