@@ -1,6 +1,7 @@
 import { validationFailure } from '../../../common/errors.js';
 import { nowTimestamp } from '../../../common/ids.js';
 import type { ChangeTarget } from '../../../controller/worker/flows/apply-changes.js';
+import { memberSriovAllowed } from '../members/member-pool.js';
 import type { Tx } from '../../../db/provisioning.js';
 import { toBool, type L7PolicyRow, type L7RuleRow, type LoadBalancerRow } from '../../../db/schema.js';
 import type { GraphPlan, ListenerPlan, PoolPlan } from './graph-plan.js';
@@ -28,14 +29,6 @@ export interface GraphTree {
 
 const uniqueTags = (tags: unknown) => [...new Set((tags as string[] | null | undefined) ?? [])];
 
-function allowsMemberSriov(flavorData: string): boolean {
-  try {
-    return (JSON.parse(flavorData) as Record<string, unknown>).allow_member_sriov === true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The rules that depend on the load balancer itself: listeners' allowed CIDRs against its VIPs and
  * security groups, and members' SR-IOV ports against its flavor (`allow_member_sriov`).
@@ -43,15 +36,7 @@ function allowsMemberSriov(flavorData: string): boolean {
 export async function checkPlanAgainstLoadBalancer(trx: Tx, plan: GraphPlan, lb: LoadBalancerRow): Promise<void> {
   for (const l of plan.listeners) checkAllowedCidrs(l.fields.allowed_cidrs, vipsOf(lb), hasVipSecurityGroups(lb));
   if (!plan.pools.some((p) => p.members.some((m) => m.request_sriov === true))) return;
-  const profile = lb.flavor_id
-    ? await trx
-        .selectFrom('flavor')
-        .innerJoin('flavor_profile', 'flavor_profile.id', 'flavor.flavor_profile_id')
-        .select('flavor_profile.flavor_data')
-        .where('flavor.id', '=', lb.flavor_id)
-        .executeTakeFirst()
-    : undefined;
-  if (!profile || !allowsMemberSriov(profile.flavor_data))
+  if (!(await memberSriovAllowed(trx, lb.id)))
     throw validationFailure('The load balancer flavor does not allow SR-IOV member ports.');
 }
 

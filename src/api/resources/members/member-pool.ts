@@ -6,7 +6,8 @@ import {
   type LockedRef,
   type Tx,
 } from '../../../db/provisioning.js';
-import type { PoolRow } from '../../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database, PoolRow } from '../../../db/schema.js';
 import { findOrFail } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 
@@ -61,10 +62,11 @@ export function isUniqueViolation(err: unknown): boolean {
 
 /**
  * Whether members of this load balancer may ask for an SR-IOV port (`request_sriov`): only when its
- * flavor's profile says `allow_member_sriov: true`.
+ * flavor's profile says `allow_member_sriov: true`. `db` may be a transaction (a graph create's own
+ * load balancer is not committed yet).
  */
-export async function memberSriovAllowed(services: ApiServices, loadBalancerId: string): Promise<boolean> {
-  const row = await services.db.kysely
+export async function memberSriovAllowed(db: Kysely<Database>, loadBalancerId: string): Promise<boolean> {
+  const row = await db
     .selectFrom('load_balancer')
     .innerJoin('flavor', 'flavor.id', 'load_balancer.flavor_id')
     .innerJoin('flavor_profile', 'flavor_profile.id', 'flavor.flavor_profile_id')

@@ -60,7 +60,7 @@ async function poolHasMonitor(trx: Tx, poolId: string): Promise<boolean> {
 /** The vnic type of each new member: `direct` for those asking for SR-IOV, which the flavor must allow. */
 async function vnicTypes(services: ApiServices, pool: PoolRow, entries: Clean[]): Promise<string[]> {
   const wantsSriov = entries.map((e) => e.request_sriov === true);
-  if (wantsSriov.some(Boolean) && !(await memberSriovAllowed(services, pool.load_balancer_id)))
+  if (wantsSriov.some(Boolean) && !(await memberSriovAllowed(services.db.kysely, pool.load_balancer_id)))
     throw validationFailure('The load balancer flavor does not allow SR-IOV member ports.');
   return wantsSriov.map((sriov) => (sriov ? 'direct' : 'normal'));
 }

@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkConfig, HaproxyProcess } from './haproxy-process.js';
+
+/** Load balancer ids become directory names: UUID-like only, so no path can escape the state dir. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+
+export type ControlAction = 'start' | 'stop' | 'reload';
+
+/** What a config upload did: stored with its md5, or refused with HAProxy's check output. */
+export type PutConfigResult = { stored: true; etag: string } | { stored: false; output: string };
+
+export interface ListenerStatus {
+  status: 'ACTIVE' | 'STOPPED';
+  uuid: string;
+  type: 'HTTP';
+}
+
+/** Raised when the id names no load balancer on this amphora. */
+export class UnknownLoadBalancer extends Error {}
+
+/**
+ * The load balancers on one amphora: `<stateDir>/lb/<lb_id>/haproxy.cfg` and the HAProxy running it.
+ * Operations on one load balancer run one at a time, so an upload never races a reload.
+ */
+export class LoadBalancerRegistry {
+  private readonly processes = new Map<string, HaproxyProcess>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly stateDir: string,
+    private readonly binary?: string,
+  ) {}
+
+  static isValidId(id: string): boolean {
+    return ID_PATTERN.test(id);
+  }
+
+  /** Check `text` with `haproxy -c` and, only if valid, replace the stored config atomically. */
+  putConfig(lbId: string, text: string): Promise<PutConfigResult> {
+    return this.serial(lbId, async () => {
+      const dir = this.dir(lbId);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const tmp = join(dir, `haproxy.cfg.tmp-${randomBytes(6).toString('hex')}`);
+      try {
+        await writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+        const check = await checkConfig(tmp, this.binary);
+        if (!check.valid) return { stored: false, output: check.output };
+        await rename(tmp, this.configPath(lbId));
+        return { stored: true, etag: md5(text) };
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    });
+  }
+
+  /** The stored config and its md5, or undefined. */
+  async getConfig(lbId: string): Promise<{ text: string; etag: string } | undefined> {
+    try {
+      const text = await readFile(this.configPath(lbId), 'utf8');
+      return { text, etag: md5(text) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** start/reload: reload a running HAProxy, start a stopped one; stop: stop it if it runs. */
+  control(lbId: string, action: ControlAction): Promise<string> {
+    return this.serial(lbId, async () => {
+      this.requireConfig(lbId);
+      const proc = this.processes.get(lbId);
+      if (action === 'stop') {
+        await proc?.stop();
+        return `haproxy for ${lbId} stopped`;
+      }
+      if (proc?.running) {
+        await proc.reload();
+        return `haproxy for ${lbId} reloaded`;
+      }
+      const fresh = new HaproxyProcess({
+        configPath: this.configPath(lbId),
+        masterSocket: join(this.dir(lbId), 'master.sock'),
+        binary: this.binary,
+      });
+      this.processes.set(lbId, fresh);
+      await fresh.start();
+      return `haproxy for ${lbId} started`;
+    });
+  }
+
+  /** Stop the HAProxy of `lbId` and delete its files. */
+  remove(lbId: string): Promise<void> {
+    return this.serial(lbId, async () => {
+      this.requireConfig(lbId);
+      await this.processes.get(lbId)?.stop();
+      this.processes.delete(lbId);
+      await rm(this.dir(lbId), { recursive: true, force: true });
+    });
+  }
+
+  /** Every load balancer with a stored config, and whether its HAProxy runs. */
+  async list(): Promise<ListenerStatus[]> {
+    const root = join(this.stateDir, 'lb');
+    const ids = existsSync(root) ? await readdir(root) : [];
+    return ids
+      .filter((id) => LoadBalancerRegistry.isValidId(id) && existsSync(this.configPath(id)))
+      .sort()
+      .map((id) => ({ status: this.processes.get(id)?.running ? 'ACTIVE' : 'STOPPED', uuid: id, type: 'HTTP' }));
+  }
+
+  /** Stop every HAProxy this registry started (agent shutdown). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((id) => this.serial(id, () => this.processes.get(id)!.stop())));
+  }
+
+  private requireConfig(lbId: string): void {
+    if (!existsSync(this.configPath(lbId))) throw new UnknownLoadBalancer(lbId);
+  }
+
+  private dir(lbId: string): string {
+    if (!LoadBalancerRegistry.isValidId(lbId)) throw new UnknownLoadBalancer(lbId);
+    return join(this.stateDir, 'lb', lbId);
+  }
+
+  private configPath(lbId: string): string {
+    return join(this.dir(lbId), 'haproxy.cfg');
+  }
+
+  /** Chain `task` after the previous operation on the same load balancer. */
+  private serial<T>(lbId: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(lbId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(task);
+    this.queues.set(lbId, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(lbId) === next) this.queues.delete(lbId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+}
+
+function md5(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}
