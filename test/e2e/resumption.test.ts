@@ -5,6 +5,7 @@ import { countOpenJobs } from '../../src/controller/jobs/job-queue.js';
 import { FLOWS } from '../../src/controller/worker/flows/index.js';
 import type { Db } from '../../src/db/database.js';
 import type { JobRow, ResourceTable } from '../../src/db/schema.js';
+import { listenerRow, poolRow } from '../helpers/rows.js';
 import { killAllProcessNodes, NodeSandbox, ProcessNode } from '../helpers/process-node.js';
 
 /**
@@ -139,54 +140,11 @@ async function insertChildren(db: Db, lbId: string): Promise<Record<ResourceTabl
   await db.kysely.transaction().execute(async (trx) => {
     await trx
       .insertInto('pool')
-      .values({
-        ...base,
-        id: poolId,
-        load_balancer_id: lbId,
-        name: 'pool',
-        description: '',
-        protocol: 'HTTP',
-        lb_algorithm: 'ROUND_ROBIN',
-        session_persistence: null,
-        tls_enabled: false,
-        tls_container_ref: null,
-        ca_tls_container_ref: null,
-        crl_container_ref: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-      })
+      .values(poolRow(lbId, { ...base, id: poolId, name: 'pool' }))
       .execute();
     await trx
       .insertInto('listener')
-      .values({
-        ...base,
-        id: listenerId,
-        load_balancer_id: lbId,
-        name: 'listener',
-        description: '',
-        protocol: 'HTTP',
-        protocol_port: 80,
-        connection_limit: -1,
-        default_pool_id: poolId,
-        default_tls_container_ref: null,
-        sni_container_refs: '[]',
-        insert_headers: '{}',
-        timeout_client_data: 50000,
-        timeout_member_connect: 5000,
-        timeout_member_data: 50000,
-        timeout_tcp_inspect: 0,
-        client_ca_tls_container_ref: null,
-        client_authentication: 'NONE',
-        client_crl_container_ref: null,
-        allowed_cidrs: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-        hsts_max_age: null,
-        hsts_include_subdomains: false,
-        hsts_preload: false,
-      })
+      .values(listenerRow(lbId, { ...base, id: listenerId, name: 'listener', default_pool_id: poolId }))
       .execute();
     for (const [i, id] of memberIds.entries())
       await trx

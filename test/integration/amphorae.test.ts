@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ComputeDriver } from '../../src/compute/compute-driver.js';
 import { NoopComputeDriver } from '../../src/compute/noop/noop-compute-driver.js';
-import type { ListenerRow } from '../../src/db/schema.js';
+import { listenerRow } from '../helpers/rows.js';
 import { TestService } from '../helpers/service.js';
 
 const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debuginfo: null });
@@ -88,39 +88,13 @@ describe('amphorae', () => {
     return id;
   };
   const insertListener = async (lbId: string, port: number) => {
-    const row: ListenerRow = {
-      id: randomUUID(),
-      project_id: 'project-a',
-      provisioning_status: 'ACTIVE',
+    const row = listenerRow(lbId, {
       operating_status: 'ONLINE',
-      admin_state_up: true,
       created_at: `2026-01-01T00:00:0${port % 10}`,
-      updated_at: null,
-      load_balancer_id: lbId,
       name: null,
       description: null,
-      protocol: 'HTTP',
       protocol_port: port,
-      connection_limit: -1,
-      default_pool_id: null,
-      default_tls_container_ref: null,
-      sni_container_refs: '[]',
-      insert_headers: '{}',
-      timeout_client_data: 50000,
-      timeout_member_connect: 5000,
-      timeout_member_data: 50000,
-      timeout_tcp_inspect: 0,
-      client_ca_tls_container_ref: null,
-      client_authentication: 'NONE',
-      client_crl_container_ref: null,
-      allowed_cidrs: null,
-      tls_ciphers: null,
-      tls_versions: null,
-      alpn_protocols: null,
-      hsts_max_age: null,
-      hsts_include_subdomains: false,
-      hsts_preload: false,
-    };
+    });
     await db().insertInto('listener').values(row).execute();
     return row.id;
   };

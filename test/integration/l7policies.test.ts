@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { listenerRow, poolRow } from '../helpers/rows.js';
 import { TestService } from '../helpers/service.js';
 
 const POLICY_KEYS = [
@@ -33,46 +34,13 @@ const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debu
  */
 function fixture(svc: TestService) {
   const db = svc.node.db.kysely;
-  const now = () => new Date().toISOString().slice(0, 19);
   let port = 1000;
   return {
     async listener(lbId: string, protocol = 'HTTP'): Promise<string> {
       const id = randomUUID();
       await db
         .insertInto('listener')
-        .values({
-          id,
-          project_id: 'project-a',
-          provisioning_status: 'ACTIVE',
-          operating_status: 'OFFLINE',
-          admin_state_up: true,
-          created_at: now(),
-          updated_at: null,
-          load_balancer_id: lbId,
-          name: null,
-          description: null,
-          protocol,
-          protocol_port: port++,
-          connection_limit: -1,
-          default_pool_id: null,
-          default_tls_container_ref: null,
-          sni_container_refs: '[]',
-          insert_headers: '{}',
-          timeout_client_data: 50000,
-          timeout_member_connect: 5000,
-          timeout_member_data: 50000,
-          timeout_tcp_inspect: 0,
-          client_ca_tls_container_ref: null,
-          client_authentication: 'NONE',
-          client_crl_container_ref: null,
-          allowed_cidrs: null,
-          tls_ciphers: null,
-          tls_versions: null,
-          alpn_protocols: null,
-          hsts_max_age: null,
-          hsts_include_subdomains: false,
-          hsts_preload: false,
-        })
+        .values(listenerRow(lbId, { id, name: null, description: null, protocol, protocol_port: port++ }))
         .execute();
       return id;
     },
@@ -80,28 +48,7 @@ function fixture(svc: TestService) {
       const id = randomUUID();
       await db
         .insertInto('pool')
-        .values({
-          id,
-          project_id: 'project-a',
-          provisioning_status: 'ACTIVE',
-          operating_status: 'OFFLINE',
-          admin_state_up: true,
-          created_at: now(),
-          updated_at: null,
-          load_balancer_id: lbId,
-          name: null,
-          description: null,
-          protocol,
-          lb_algorithm: 'ROUND_ROBIN',
-          session_persistence: null,
-          tls_enabled: false,
-          tls_container_ref: null,
-          ca_tls_container_ref: null,
-          crl_container_ref: null,
-          tls_ciphers: null,
-          tls_versions: null,
-          alpn_protocols: null,
-        })
+        .values(poolRow(lbId, { id, name: null, description: null, protocol }))
         .execute();
       return id;
     },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { poolRow } from '../helpers/rows.js';
 import { TestService } from '../helpers/service.js';
 
 const SUBNET = '11111111-2222-3333-4444-555555555555';
@@ -196,31 +197,9 @@ describe('load balancer faults match Octavia', () => {
 
   it('refuses to delete a load balancer with children without cascade (49)', async () => {
     const lb = await svc.createLoadBalancer({ name: 'parent' });
-    const now = new Date().toISOString().slice(0, 19);
     await svc.node.db.kysely
       .insertInto('pool')
-      .values({
-        id: '7f000000-0000-4000-8000-000000000001',
-        project_id: 'project-a',
-        provisioning_status: 'ACTIVE',
-        operating_status: 'OFFLINE',
-        admin_state_up: true,
-        created_at: now,
-        updated_at: null,
-        load_balancer_id: lb.id,
-        name: 'p',
-        description: '',
-        protocol: 'HTTP',
-        lb_algorithm: 'ROUND_ROBIN',
-        session_persistence: null,
-        tls_enabled: false,
-        tls_container_ref: null,
-        ca_tls_container_ref: null,
-        crl_container_ref: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-      })
+      .values(poolRow(lb.id, { id: '7f000000-0000-4000-8000-000000000001' }))
       .execute();
     await expectFault(
       'DELETE',
