@@ -1,4 +1,8 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { startAgent } from '../amphora/agent/agent-server.js';
 import { loadConfig, useNoopDrivers, type TaviaConfig } from '../common/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { startNode, type NodeRoles } from '../service/node.js';
@@ -69,6 +73,45 @@ program
     const db = openDatabase(config.database.url, config.dataDir);
     await migrateToLatest(db);
     await db.close();
+  });
+
+// Internal: the process compute driver runs each amphora as this command (not part of the public CLI).
+program
+  .command('amphora-agent', { hidden: true })
+  .description('run the amphora agent (mutual-TLS REST API driving HAProxy)')
+  .requiredOption('--state-dir <dir>', 'where configs and HAProxy sockets live')
+  .requiredOption('--cert-dir <dir>', 'holds server.pem, server.key and ca.pem')
+  .option('--host <address>', 'listen address', '127.0.0.1')
+  .option('--port <port>', 'listen port', '9443')
+  .action(async (opts: { stateDir: string; certDir: string; host: string; port: string }) => {
+    const read = (name: string) => readFileSync(join(opts.certDir, name), 'utf8');
+    const certPem = read('server.pem');
+    const cert = new X509Certificate(certPem);
+    const agent = await startAgent({
+      stateDir: opts.stateDir,
+      host: opts.host,
+      port: Number(opts.port),
+      tls: {
+        certPem,
+        keyPem: read('server.key'),
+        caPem: read('ca.pem'),
+        serialNumber: cert.serialNumber,
+        notAfter: new Date(cert.validTo),
+      },
+    });
+    let stopping = false;
+    const shutdown = () => {
+      if (stopping) return;
+      stopping = true;
+      agent.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+    // Started by a controller with an IPC channel: go when the controller goes, whatever killed it.
+    if (process.send) process.once('disconnect', shutdown);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

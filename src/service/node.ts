@@ -31,7 +31,7 @@ export async function startNode(
 ): Promise<TaviaNode> {
   const db = openDatabase(config.database.url, config.dataDir);
   await migrateToLatest(db);
-  const drivers = createDrivers(config);
+  const drivers = createDrivers(config, db);
   log.info({ database: db.dialect, drivers: config.drivers, dataDir: config.dataDir }, 'starting tavia');
 
   let worker: Worker | undefined;
@@ -49,6 +49,7 @@ export async function startNode(
       // Leave nothing running behind a node that could not start (timers, connections).
       await api?.close().catch(() => {});
       await worker?.stop();
+      await drivers.close();
       await db.close();
       throw err;
     }
@@ -63,6 +64,7 @@ export async function startNode(
     (stopped ??= (async () => {
       await api?.close();
       await worker?.stop();
+      await drivers.close();
       await db.close();
       log.info('tavia stopped');
     })());
