@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { EMBEDDED_HM_KEYS, L7RULE_KEYS, MEMBER_KEYS } from '../helpers/octavia-keys.js';
 import { assertSameSnapshot, takeDbSnapshot } from '../helpers/db-snapshot.js';
 import { TestService } from '../helpers/service.js';
 
@@ -88,47 +89,6 @@ const POOL_KEYS = [
   'alpn_protocols',
   'tenant_id',
 ];
-const MEMBER_KEYS = [
-  'id',
-  'name',
-  'operating_status',
-  'provisioning_status',
-  'admin_state_up',
-  'address',
-  'protocol_port',
-  'weight',
-  'backup',
-  'subnet_id',
-  'project_id',
-  'created_at',
-  'updated_at',
-  'monitor_address',
-  'monitor_port',
-  'tags',
-  'tenant_id',
-];
-const HM_KEYS = [
-  'id',
-  'name',
-  'type',
-  'delay',
-  'timeout',
-  'max_retries',
-  'max_retries_down',
-  'http_method',
-  'url_path',
-  'expected_codes',
-  'admin_state_up',
-  'project_id',
-  'provisioning_status',
-  'operating_status',
-  'created_at',
-  'updated_at',
-  'tags',
-  'http_version',
-  'domain_name',
-  'tenant_id',
-];
 const POLICY_KEYS = [
   'rules',
   'id',
@@ -148,22 +108,6 @@ const POLICY_KEYS = [
   'updated_at',
   'tags',
   'redirect_http_code',
-  'tenant_id',
-];
-const RULE_KEYS = [
-  'id',
-  'type',
-  'compare_type',
-  'key',
-  'value',
-  'invert',
-  'provisioning_status',
-  'operating_status',
-  'created_at',
-  'updated_at',
-  'project_id',
-  'admin_state_up',
-  'tags',
   'tenant_id',
 ];
 
@@ -248,7 +192,7 @@ describe('load balancer graph create', () => {
       assert.deepEqual(Object.keys(l), LISTENER_KEYS);
       assert.deepEqual(Object.keys(p), POOL_KEYS);
       assert.deepEqual(Object.keys(p.members[0]), MEMBER_KEYS);
-      assert.deepEqual(Object.keys(p.healthmonitor), HM_KEYS);
+      assert.deepEqual(Object.keys(p.healthmonitor), EMBEDDED_HM_KEYS);
       assert.deepEqual(
         {
           name: l.name,
@@ -439,7 +383,7 @@ describe('load balancer graph create', () => {
       ['REDIRECT_TO_POOL', api.id, null, null, l.id, 'PENDING_CREATE'],
     );
     assert.equal(toApi.rules.length, 1);
-    assert.deepEqual(Object.keys(toApi.rules[0]), RULE_KEYS);
+    assert.deepEqual(Object.keys(toApi.rules[0]), L7RULE_KEYS);
     assert.deepEqual(
       [
         toApi.rules[0].type,

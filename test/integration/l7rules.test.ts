@@ -1,25 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { L7RULE_KEYS } from '../helpers/octavia-keys.js';
 import { listenerRow } from '../helpers/rows.js';
 import { TestService } from '../helpers/service.js';
 
-const RULE_KEYS = [
-  'id',
-  'type',
-  'compare_type',
-  'key',
-  'value',
-  'invert',
-  'provisioning_status',
-  'operating_status',
-  'created_at',
-  'updated_at',
-  'project_id',
-  'admin_state_up',
-  'tags',
-  'tenant_id',
-];
 const MISSING_ID = '00000000-0000-0000-0000-000000000000';
 const fault = (faultstring: string) => ({ faultcode: 'Client', faultstring, debuginfo: null });
 
@@ -91,11 +76,11 @@ describe('l7 rules', () => {
     });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     const rule = res.body.rule;
-    assert.deepEqual(Object.keys(rule), RULE_KEYS);
+    assert.deepEqual(Object.keys(rule), L7RULE_KEYS);
     assert.deepEqual(
       { ...rule, id: undefined, created_at: undefined },
       {
-        ...Object.fromEntries(RULE_KEYS.map((k) => [k, undefined])),
+        ...Object.fromEntries(L7RULE_KEYS.map((k) => [k, undefined])),
         type: 'HOST_NAME',
         compare_type: 'EQUAL_TO',
         key: null,
@@ -151,7 +136,7 @@ describe('l7 rules', () => {
       rule: { value: '/v2', invert: null, admin_state_up: true, tags: ['u'] },
     });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
-    assert.deepEqual(Object.keys(updated.body.rule), RULE_KEYS);
+    assert.deepEqual(Object.keys(updated.body.rule), L7RULE_KEYS);
     assert.equal(updated.body.rule.provisioning_status, 'PENDING_UPDATE');
     assert.equal(updated.body.rule.value, '/v2');
     assert.equal(updated.body.rule.invert, false);

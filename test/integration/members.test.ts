@@ -2,29 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isUniqueViolation } from '../../src/api/resources/members/member-pool.js';
 import { newId } from '../../src/common/ids.js';
+import { MEMBER_KEYS } from '../helpers/octavia-keys.js';
 import { insertPool } from '../helpers/rows.js';
 import { TestService } from '../helpers/service.js';
 
 /** Keys of a member, in the order Octavia 11 answers with (09_member_create.json). */
-const MEMBER_KEYS = [
-  'id',
-  'name',
-  'operating_status',
-  'provisioning_status',
-  'admin_state_up',
-  'address',
-  'protocol_port',
-  'weight',
-  'backup',
-  'subnet_id',
-  'project_id',
-  'created_at',
-  'updated_at',
-  'monitor_address',
-  'monitor_port',
-  'tags',
-  'tenant_id',
-];
 const SUBNET = '11111111-2222-3333-4444-555555555555';
 
 describe('members', () => {
