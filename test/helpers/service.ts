@@ -108,6 +108,17 @@ export class TestService {
     }
   }
 
+  /** Run `fn` with the worker stopped, so the PENDING_* states it leaves can be seen; then let it all settle. */
+  async whilePaused(fn: () => Promise<void>): Promise<void> {
+    await this.node.worker!.stop();
+    try {
+      await fn();
+    } finally {
+      await this.node.worker!.start();
+      await this.settle();
+    }
+  }
+
   /** Create a load balancer and wait for it to be ACTIVE. */
   async createLoadBalancer(extra: Record<string, unknown> = {}): Promise<any> {
     const res = await this.post('/v2/lbaas/loadbalancers', {

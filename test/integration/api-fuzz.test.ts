@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { Kysely } from 'kysely';
 import { DEFAULT_CONFIG } from '../../src/common/config.js';
 import { newId, nowTimestamp } from '../../src/common/ids.js';
+import { listenerRow, poolRow } from '../helpers/rows.js';
 import { assertSameSnapshot, takeDbSnapshot, type DbSnapshot } from '../helpers/db-snapshot.js';
 import { TEST_DIALECT, TestService } from '../helpers/service.js';
 
@@ -1212,33 +1213,7 @@ describe('API fuzz (no 5xx, fault bodies, refused requests change nothing)', () 
       'listener',
       { loadbalancer_id: seed.lb, protocol: 'HTTP', protocol_port: port, name },
       'listener',
-      {
-        ...provisioned(),
-        load_balancer_id: seed.lb,
-        name,
-        description: '',
-        protocol: 'HTTP',
-        protocol_port: port,
-        connection_limit: -1,
-        default_pool_id: null,
-        default_tls_container_ref: null,
-        sni_container_refs: '[]',
-        insert_headers: '{}',
-        timeout_client_data: 50000,
-        timeout_member_connect: 5000,
-        timeout_member_data: 50000,
-        timeout_tcp_inspect: 0,
-        client_ca_tls_container_ref: null,
-        client_authentication: 'NONE',
-        client_crl_container_ref: null,
-        allowed_cidrs: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-        hsts_max_age: null,
-        hsts_include_subdomains: false,
-        hsts_preload: false,
-      },
+      { ...listenerRow(seed.lb, { ...provisioned(), name, protocol_port: port }) },
     );
   }
 
@@ -1251,22 +1226,7 @@ describe('API fuzz (no 5xx, fault bodies, refused requests change nothing)', () 
       'pool',
       { loadbalancer_id: seed.lb, protocol: 'HTTP', lb_algorithm: 'ROUND_ROBIN', name },
       'pool',
-      {
-        ...provisioned(),
-        load_balancer_id: seed.lb,
-        name,
-        description: '',
-        protocol: 'HTTP',
-        lb_algorithm: 'ROUND_ROBIN',
-        session_persistence: null,
-        tls_enabled: false,
-        tls_container_ref: null,
-        ca_tls_container_ref: null,
-        crl_container_ref: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-      },
+      { ...poolRow(seed.lb, { ...provisioned(), name }) },
     );
   }
 

@@ -47,16 +47,7 @@ describe('health monitors', () => {
     await svc.settle();
     return res.body.healthmonitor;
   };
-  /** Run `fn` with the worker stopped, so the PENDING_* states it leaves can be observed. */
-  const paused = async (fn: () => Promise<void>) => {
-    await svc.node.worker!.stop();
-    try {
-      await fn();
-    } finally {
-      await svc.node.worker!.start();
-      await svc.settle();
-    }
-  };
+  const paused = (fn: () => Promise<void>) => svc.whilePaused(fn);
 
   before(async () => {
     svc = await TestService.start();

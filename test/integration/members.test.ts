@@ -34,16 +34,7 @@ describe('members', () => {
     await svc.settle();
     return res.body.member;
   };
-  /** Run `fn` with the worker stopped, so the PENDING_* states it leaves can be observed. */
-  const paused = async (fn: () => Promise<void>) => {
-    await svc.node.worker!.stop();
-    try {
-      await fn();
-    } finally {
-      await svc.node.worker!.start();
-      await svc.settle();
-    }
-  };
+  const paused = (fn: () => Promise<void>) => svc.whilePaused(fn);
 
   before(async () => {
     svc = await TestService.start();
