@@ -1,8 +1,9 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
+import { readAgentCertificate } from '../amphora/agent/agent-cert-files.js';
 import { startAgent } from '../amphora/agent/agent-server.js';
+import { claimHostPidFile, releaseHostPidFile } from '../amphora/host/host-pid-file.js';
+import { startAmphoraHost } from '../amphora/host/amphora-host.js';
+import { createLogger } from '../common/logger.js';
 import { loadConfig, useNoopDrivers, type TaviaConfig } from '../common/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { startNode, type NodeRoles } from '../service/node.js';
@@ -84,20 +85,12 @@ program
   .option('--host <address>', 'listen address', '127.0.0.1')
   .option('--port <port>', 'listen port', '9443')
   .action(async (opts: { stateDir: string; certDir: string; host: string; port: string }) => {
-    const read = (name: string) => readFileSync(join(opts.certDir, name), 'utf8');
-    const certPem = read('server.pem');
-    const cert = new X509Certificate(certPem);
     const agent = await startAgent({
       stateDir: opts.stateDir,
       host: opts.host,
       port: Number(opts.port),
-      tls: {
-        certPem,
-        keyPem: read('server.key'),
-        caPem: read('ca.pem'),
-        serialNumber: cert.serialNumber,
-        notAfter: new Date(cert.validTo),
-      },
+      tls: await readAgentCertificate(opts.certDir),
+      startStoredConfigs: true,
     });
     let stopping = false;
     const shutdown = () => {
@@ -112,6 +105,28 @@ program
     process.once('SIGINT', shutdown);
     // Started by a controller with an IPC channel: go when the controller goes, whatever killed it.
     if (process.send) process.once('disconnect', shutdown);
+  });
+
+program
+  .command('amphora-host', { hidden: true })
+  .description('run many amphora agents in one process (the process compute driver starts it)')
+  .requiredOption('--dir <dir>', 'the host folder: pid file and log; the host stops when it is removed')
+  .requiredOption('--socket <path>', 'the control socket')
+  .action(async (opts: { dir: string; socket: string }) => {
+    const log = createLogger(process.env.TAVIA_LOG_LEVEL ?? 'info').child({ component: 'amphora-host' });
+    if (!(await claimHostPidFile(opts.dir))) {
+      log.info({ dir: opts.dir }, 'an amphora host already runs for this folder');
+      return;
+    }
+    const host = await startAmphoraHost({ socketPath: opts.socket, ownerDir: opts.dir, log });
+    const stop = () => void host.close();
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {});
+    await host.closed;
+    await releaseHostPidFile(opts.dir);
+    log.info('amphora host stopped');
+    process.exit(0);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

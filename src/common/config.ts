@@ -37,6 +37,24 @@ export interface TaviaConfig {
     /** A pause before every flow step; 0 in service. Tests raise it to kill a node in the middle of a flow. */
     stepDelayMs: number;
   };
+  /** Heartbeats, the health manager and automatic failover. */
+  health: {
+    /** Address the health manager receives heartbeats on (Octavia: 127.0.0.1:5555); port 0 picks a free one. */
+    host: string;
+    port: number;
+    /** HMAC key of the heartbeats; empty: generated once and kept in `<dataDir>/heartbeat.key`. */
+    heartbeatKey: string;
+    /** How often an amphora sends a heartbeat (Octavia: 10 s). */
+    heartbeatIntervalMs: number;
+    /** An amphora silent this long is failed over (Octavia: 60 s). */
+    heartbeatTimeoutMs: number;
+    /** How often the health manager looks for silent amphorae (Octavia: 3 s). */
+    checkIntervalMs: number;
+    /** Failovers are not started when more than this fraction of the amphorae fall silent at once. */
+    failoverThreshold: number;
+    /** Failovers started at once by one health manager (Octavia: 10). */
+    failoverConcurrency: number;
+  };
   quotas: {
     loadbalancer: number;
     listener: number;
@@ -54,8 +72,18 @@ export const DEFAULT_CONFIG: TaviaConfig = {
   logLevel: 'info',
   api: { host: '127.0.0.1', port: 9876, paginationMaxLimit: 1000, bodyLimit: 1024 * 1024 },
   database: { url: 'sqlite:tavia.db' },
-  drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
+  drivers: { compute: 'process', network: 'loopback', amphora: 'rest' },
   worker: { concurrency: 8, pollIntervalMs: 250, leaseMs: 15000, stepDelayMs: 0 },
+  health: {
+    host: '127.0.0.1',
+    port: 5555,
+    heartbeatKey: '',
+    heartbeatIntervalMs: 1000,
+    heartbeatTimeoutMs: 3000,
+    checkIntervalMs: 500,
+    failoverThreshold: 0.5,
+    failoverConcurrency: 10,
+  },
   quotas: { loadbalancer: -1, listener: -1, pool: -1, healthmonitor: -1, member: -1, l7policy: -1, l7rule: -1 },
 };
 
@@ -73,6 +101,8 @@ const ENV_KEYS: Array<[string, string[], 'string' | 'number']> = [
   ['TAVIA_WORKER_STEP_DELAY_MS', ['worker', 'stepDelayMs'], 'number'],
   ['TAVIA_WORKER_LEASE_MS', ['worker', 'leaseMs'], 'number'],
   ['TAVIA_WORKER_POLL_INTERVAL_MS', ['worker', 'pollIntervalMs'], 'number'],
+  ['TAVIA_HEALTH_PORT', ['health', 'port'], 'number'],
+  ['TAVIA_HEARTBEAT_KEY', ['health', 'heartbeatKey'], 'string'],
 ];
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

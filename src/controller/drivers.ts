@@ -19,8 +19,11 @@ export interface Drivers {
   amphora: AmphoraDriver;
   /** True when every driver is a no-op: load balancers stay OFFLINE, members NO_MONITOR. */
   noop: boolean;
-  /** Release what the drivers hold (the process compute driver stops its agents); called on node stop. */
-  close(): Promise<void>;
+  /**
+   * Release what the drivers hold; called on node stop. `stopAmphorae` (the node running the worker stops
+   * cleanly) also stops amphorae that run on this machine (the process compute driver's host).
+   */
+  close(options?: { stopAmphorae: boolean }): Promise<void>;
 }
 
 /** What a driver may need to be built: the node's configuration, database and shared CA access. */
@@ -64,8 +67,8 @@ export function createDrivers(config: TaviaConfig, db?: Db): Drivers {
     network: pick('network', NETWORK, network, context),
     amphora: pick('amphora', AMPHORA, amphora, context),
     noop: compute === 'noop' && network === 'noop' && amphora === 'noop',
-    close: async () => {
-      if (computeDriver instanceof ProcessComputeDriver) await computeDriver.close();
+    close: async (options = { stopAmphorae: false }) => {
+      await computeDriver.close?.(options);
     },
   };
 }

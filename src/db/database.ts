@@ -5,6 +5,7 @@ import {
   CompiledQuery,
   Kysely,
   Migrator,
+  sql,
   PostgresDialect,
   SqliteDialect,
   type DatabaseConnection,
@@ -15,6 +16,8 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/0001-initial.js';
+import * as networks from './migrations/0002-networks.js';
+import * as health from './migrations/0003-health.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -102,6 +105,8 @@ function sqliteForKysely(sqlite: SqliteDatabase.Database): SqliteDatabaseLike {
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-networks': networks,
+  '0003-health': health,
 };
 
 class StaticMigrationProvider implements MigrationProvider {
@@ -110,9 +115,25 @@ class StaticMigrationProvider implements MigrationProvider {
   }
 }
 
-/** Bring the schema up to date; safe to call from several nodes at once (the migrator takes a lock). */
+/**
+ * Bring the schema up to date; safe to call from several processes at once. On PostgreSQL the migrator
+ * takes its own lock. Kysely takes none on SQLite (it assumes one process), so there the whole run is one
+ * `BEGIN IMMEDIATE` transaction on the node's single connection: a second process waits for the write
+ * lock, then finds the migrations done. SQLite's DDL is transactional, so a failed run leaves nothing.
+ */
 export async function migrateToLatest(db: Db): Promise<void> {
   const migrator = new Migrator({ db: db.kysely, provider: new StaticMigrationProvider() });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (db.dialect !== 'sqlite') return check(await migrator.migrateToLatest());
+  await sql`begin immediate`.execute(db.kysely);
+  try {
+    check(await migrator.migrateToLatest());
+    await sql`commit`.execute(db.kysely);
+  } catch (err) {
+    await sql`rollback`.execute(db.kysely).catch(() => undefined);
+    throw err;
+  }
+}
+
+function check(result: { error?: unknown }): void {
+  if (result.error) throw result.error instanceof Error ? result.error : new Error(String(result.error));
 }

@@ -211,6 +211,83 @@ export interface JobRow {
   updated_at: string | null;
 }
 
+/** A Neutron network (issue 3: the stored model VIPs come from; issue 5 serves it as Neutron's API). */
+export interface NetworkRow {
+  id: string;
+  project_id: string | null;
+  name: string;
+  admin_state_up: DbBool;
+  status: string;
+  shared: DbBool;
+  router_external: DbBool;
+  port_security_enabled: DbBool;
+  mtu: number;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface SubnetRow {
+  id: string;
+  network_id: string;
+  project_id: string | null;
+  name: string;
+  cidr: string;
+  ip_version: number;
+  gateway_ip: string | null;
+  /** JSON: [{"start": "...", "end": "..."}]. */
+  allocation_pools: string;
+  enable_dhcp: DbBool;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface PortRow {
+  id: string;
+  network_id: string;
+  project_id: string | null;
+  name: string;
+  /** '' when unset; a VIP port Tavia made has 'Octavia'. */
+  device_owner: string;
+  /** '' when the port is free; `lb-<load balancer id>` while a load balancer uses it. */
+  device_id: string;
+  mac_address: string;
+  admin_state_up: DbBool;
+  status: string;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface PortFixedIpRow {
+  port_id: string;
+  subnet_id: string;
+  ip_address: string;
+  /** The IPv4 address as a number, for ordered allocation; null for IPv6. */
+  ip_number: number | null;
+}
+
+/** Octavia's amphora_health: when a health manager last accepted a heartbeat of the amphora. */
+export interface AmphoraHealthRow {
+  amphora_id: string;
+  /** Epoch milliseconds. */
+  last_update_ms: number;
+  /** The highest heartbeat sequence number accepted; lower or equal ones are replays. */
+  last_seq: number;
+  /** A failover of this amphora is under way. */
+  busy: DbBool;
+}
+
+/** Octavia's listener_statistics: traffic counters of one listener on one amphora. */
+export interface ListenerStatisticsRow {
+  listener_id: string;
+  amphora_id: string;
+  bytes_in: number;
+  bytes_out: number;
+  active_connections: number;
+  total_connections: number;
+  request_errors: number;
+  updated_ms: number;
+}
+
 export interface Database {
   load_balancer: LoadBalancerRow;
   listener: ListenerRow;
@@ -221,12 +298,18 @@ export interface Database {
   l7rule: L7RuleRow;
   tag: TagRow;
   amphora: AmphoraRow;
+  amphora_health: AmphoraHealthRow;
+  listener_statistics: ListenerStatisticsRow;
   quota: QuotaRow;
   flavor_profile: FlavorProfileRow;
   flavor: FlavorRow;
   availability_zone_profile: AvailabilityZoneProfileRow;
   availability_zone: AvailabilityZoneRow;
   job: JobRow;
+  network: NetworkRow;
+  subnet: SubnetRow;
+  port: PortRow;
+  port_fixed_ip: PortFixedIpRow;
 }
 
 /** Tables that hold a provisioned resource. */

@@ -18,8 +18,11 @@ export interface Vip {
 
 export interface NetworkDriver {
   readonly name: string;
-  /** Reserve a VIP port; throws an ApiError (400) for an unknown subnet, network or port. */
+  /**
+   * Reserve a VIP port; throws an ApiError with Octavia's fault: 400 for an unknown subnet, network or
+   * port (or one that does not fit the request), 409 for an address already allocated or a full subnet.
+   */
   allocateVip(request: VipRequest): Promise<Vip>;
-  /** Release the VIP port of a deleted load balancer; idempotent. */
+  /** Release the VIP port of a deleted load balancer (delete the one made for it, detach a user's); idempotent. */
   deallocateVip(loadBalancerId: string, vip: Vip): Promise<void>;
 }

@@ -2,9 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/app.js';
 import type { TaviaConfig } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logger.js';
+import { recoverAmphorae } from '../controller/amphora-recovery.js';
 import { createDrivers } from '../controller/drivers.js';
 import { Worker } from '../controller/worker/worker.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+import { ensureDefaultNetworks } from '../network/default-networks.js';
 
 /** Which parts of the control plane a process runs. `tavia up` runs them all. */
 export interface NodeRoles {
@@ -31,11 +33,15 @@ export async function startNode(
 ): Promise<TaviaNode> {
   const db = openDatabase(config.database.url, config.dataDir);
   await migrateToLatest(db);
+  // Always, whatever the network driver: the stored networks are the node's stand-in for Neutron.
+  await ensureDefaultNetworks(db);
   const drivers = createDrivers(config, db);
   log.info({ database: db.dialect, drivers: config.drivers, dataDir: config.dataDir }, 'starting tavia');
 
   let worker: Worker | undefined;
   if (roles.worker) {
+    // Before any flow talks to an agent: the amphorae this node's drivers run must be up again.
+    await recoverAmphorae(db, drivers, log.child({ component: 'recovery' }));
     worker = new Worker(db, drivers, { nodeId: config.nodeId, ...config.worker }, log.child({ component: 'worker' }));
     await worker.start();
   }
@@ -49,7 +55,7 @@ export async function startNode(
       // Leave nothing running behind a node that could not start (timers, connections).
       await api?.close().catch(() => {});
       await worker?.stop();
-      await drivers.close();
+      await drivers.close({ stopAmphorae: roles.worker });
       await db.close();
       throw err;
     }
@@ -64,7 +70,7 @@ export async function startNode(
     (stopped ??= (async () => {
       await api?.close();
       await worker?.stop();
-      await drivers.close();
+      await drivers.close({ stopAmphorae: roles.worker });
       await db.close();
       log.info('tavia stopped');
     })());

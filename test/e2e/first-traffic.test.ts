@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pidAlive } from '../../src/amphora/agent/haproxy-process.js';
 import { processAgentStateDir, processAmphoraDir } from '../../src/compute/process/amphora-paths.js';
 import { LoopbackNetworkDriver } from '../../src/network/loopback/loopback-network-driver.js';
+import { subnetIdByName } from '../helpers/networks.js';
 import { freePort } from '../helpers/process-node.js';
 import { TestService } from '../helpers/service.js';
 
@@ -43,6 +45,18 @@ async function fetchText(url: string): Promise<string | Error> {
   }
 }
 
+/** True when something accepts a TCP connection on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /** Wait for the controller, then fail with the flow's own error if a job failed. */
 async function settled(s: TestService): Promise<void> {
   await s.settle(SETTLE_MS);
@@ -74,19 +88,23 @@ describe('first traffic: process compute, loopback network, REST amphora driver'
 
   it('balances HTTP across members, follows a member delete, and cleans up on cascade delete', async () => {
     const s = svc!;
+    const subnetId = await subnetIdByName(s.node.db, 'private-subnet');
     const lb = await s.post('/v2/lbaas/loadbalancers', {
-      loadbalancer: { name: 'traffic', vip_subnet_id: '11111111-2222-3333-4444-555555555555' },
+      loadbalancer: { name: 'traffic', vip_subnet_id: subnetId },
     });
     assert.equal(lb.status, 201, JSON.stringify(lb.body));
     const lbId = lb.body.loadbalancer.id as string;
     const vip = lb.body.loadbalancer.vip_address as string;
-    assert.match(vip, /^127\.1\.\d+\.\d+$/);
+    // The private subnet's pool: 127.10.0.2 - 127.10.191.254.
+    assert.match(vip, /^127\.10\.\d+\.\d+$/);
     // A fresh driver (as after a restart) knows the address is taken from the database alone.
-    const fresh = await new LoopbackNetworkDriver(s.node.db).allocateVip({ loadBalancerId: 'x', projectId: 'p' });
+    const driver = new LoopbackNetworkDriver(s.node.db);
+    const fresh = await driver.allocateVip({ loadBalancerId: 'x', projectId: 'p', subnetId });
     assert.notEqual(fresh.address, vip);
+    await driver.deallocateVip('x', fresh);
     await assert.rejects(
-      new LoopbackNetworkDriver(s.node.db).allocateVip({ loadBalancerId: 'x', projectId: 'p', address: vip }),
-      /already in use/,
+      driver.allocateVip({ loadBalancerId: 'y', projectId: 'p', subnetId, address: vip }),
+      /already allocated/,
     );
     await settled(s);
 
@@ -149,19 +167,28 @@ describe('first traffic: process compute, loopback network, REST amphora driver'
     const amphoraDir = processAmphoraDir(s.config.dataDir, amphora.id);
     const stateDir = processAgentStateDir(s.config.dataDir, amphora.id);
     assert.ok(stateDir.startsWith(s.config.dataDir), 'the agent state stays in the data dir when paths allow');
-    const agentPid = Number(await readFile(`${amphoraDir}/agent.pid`, 'utf8'));
-    assert.ok(pidAlive(agentPid), 'the agent runs before the delete');
+    const haproxyPid = Number(await readFile(`${stateDir}/lb/${lbId}/haproxy.pid`, 'utf8'));
+    assert.ok(pidAlive(haproxyPid), 'the amphora HAProxy runs before the delete');
+    const agentPort = Number(/:(\d+)$/.exec(amphora.compute_id!)![1]);
+    assert.ok(await accepts(agentPort), 'the amphora agent listens before the delete');
 
     const deleted = await s.del(`/v2/lbaas/loadbalancers/${lbId}?cascade=true`);
     assert.equal(deleted.status, 204);
     await settled(s);
     assert.equal((await s.get(`/v2/lbaas/loadbalancers/${lbId}`)).status, 404);
+    const vipPort = await s.node.db.kysely
+      .selectFrom('port')
+      .select('id')
+      .where('id', '=', lb.body.loadbalancer.vip_port_id)
+      .executeTakeFirst();
+    assert.equal(vipPort, undefined, 'the VIP port is deleted with its load balancer');
     const closed = await fetchText(url);
     assert.ok(closed instanceof Error, `the VIP port still answers: ${String(closed)}`);
     const deadline = Date.now() + 5000;
-    while (pidAlive(agentPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(pidAlive(agentPid), false, 'the agent process is gone');
-    assert.equal(existsSync(amphoraDir), false, 'certificates and pid file removed');
+    while (pidAlive(haproxyPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(pidAlive(haproxyPid), false, 'the HAProxy is gone');
+    assert.equal(await accepts(agentPort), false, 'the amphora agent no longer listens');
+    assert.equal(existsSync(amphoraDir), false, 'certificates removed');
     assert.equal(existsSync(stateDir), false, 'agent state removed');
   });
 });

@@ -21,6 +21,12 @@ const SNAPSHOT_TABLES: Record<SnapshotTable, true> = {
   flavor: true,
   availability_zone_profile: true,
   availability_zone: true,
+  network: true,
+  subnet: true,
+  port: true,
+  port_fixed_ip: true,
+  amphora_health: true,
+  listener_statistics: true,
 };
 
 /**

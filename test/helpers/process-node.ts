@@ -64,6 +64,8 @@ export interface ProcessNodeOptions {
   /** How long to wait for GET / to answer. */
   readyTimeoutMs?: number;
   logLevel?: string;
+  /** Run with the configured (real) drivers instead of `--noop`. */
+  realDrivers?: boolean;
 }
 
 /** Ask the kernel for a port nobody listens on. */
@@ -123,7 +125,7 @@ export class ProcessNode {
       'tsx',
       CLI,
       'up',
-      '--noop',
+      ...(options.realDrivers ? [] : ['--noop']),
       '--host',
       '127.0.0.1',
       '--port',

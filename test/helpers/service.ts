@@ -55,6 +55,8 @@ export class TestService {
         database: { url: database.url },
         api: { port: 0 },
         worker: { pollIntervalMs: 100 },
+        // The API suites run Octavia's functional-test mode; traffic tests pass real drivers.
+        drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
         ...overrides,
       },
     });

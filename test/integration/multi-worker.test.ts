@@ -298,7 +298,7 @@ describe('leases between workers', () => {
     const db = openDatabase(database.url, dataDir);
     try {
       await migrateToLatest(db);
-      const drivers = createDrivers(loadConfig({ env: {} }));
+      const drivers = createDrivers(loadConfig({ env: { TAVIA_NOOP: '1' } }));
       const log = createLogger('silent');
       const row = loadBalancerRow('stalled');
       await db.kysely.transaction().execute(async (trx) => {

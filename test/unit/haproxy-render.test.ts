@@ -200,17 +200,36 @@ describe('HAProxy config: L7 policies', () => {
     assert.deepEqual(fe.slice(from), [
       "acl r1 req.hdr(X-Bad) -m str 'it'\\''s'",
       "acl r2 path -m reg '^/a b\\d#'",
-      'http-request deny if r1 !r2',
       "acl r3 req.hdr(host) -i -m end '.example.com'",
-      "http-request redirect code 301 location 'https://x.example/a%%20b' if r3",
       "acl r4 req.cook(c) -m sub 'v'",
-      'use_backend p2:l1 if r4',
       "acl r5 path_end 'jpg'",
+      'http-request deny if r1 !r2',
+      "http-request redirect code 301 location 'https://x.example/a%%20b' if r3",
       "http-request redirect code 302 prefix 'https://y.example' if r5",
+      'use_backend p2:l1 if r4',
       'default_backend p1:l1',
     ]);
     for (const gone of ['r6', 'r7', 'norules']) assert.ok(!text.includes(gone), gone);
     assert.ok(text.includes('backend p2:l1'));
+  });
+
+  it('acts in Octavia precedence: REJECT, then URL/prefix redirects, then pools; position within each', () => {
+    // Found by test/e2e/traffic-l7: a REJECT listed after a redirect must still win.
+    const graph = simple();
+    graph.pools.push(g.pool({ id: 'p2' }));
+    graph.l7policies.push(
+      g.policy({ id: 'toPool1', position: 1, action: 'REDIRECT_TO_POOL', redirect_pool_id: 'p2' }),
+      g.policy({ id: 'toUrl', position: 2, action: 'REDIRECT_TO_URL', redirect_url: 'https://u.example' }),
+      g.policy({ id: 'reject', position: 3, action: 'REJECT' }),
+      g.policy({ id: 'prefix', position: 4, action: 'REDIRECT_PREFIX', redirect_prefix: 'https://p.example' }),
+      g.policy({ id: 'toPool2', position: 5, action: 'REDIRECT_TO_POOL', redirect_pool_id: 'p1' }),
+    );
+    for (const p of graph.l7policies) graph.l7rules.push(g.rule({ id: `r-${p.id}`, l7policy_id: p.id }));
+    const actions = sectionOf(render(graph), 'frontend l1').filter((l) => / if r-/.test(l) && !l.startsWith('acl'));
+    assert.deepEqual(
+      actions.map((l) => l.slice(l.indexOf(' if r-') + 6)),
+      ['reject', 'toUrl', 'prefix', 'toPool1', 'toPool2'],
+    );
   });
 
   it('maps every rule type and compare type', () => {

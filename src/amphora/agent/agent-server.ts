@@ -23,10 +23,15 @@ export interface AgentOptions {
   /** The amphora's server certificate; only clients with a certificate from the same CA get in. */
   tls: IssuedCertificate;
   haproxyBinary?: string;
+  /** Start the HAProxy of every config already stored (an amphora booting again), before answering. */
+  startStoredConfigs?: boolean;
 }
 
 export interface RunningAgent {
   url: string;
+  port: number;
+  /** Stored configs whose HAProxy could not be started at boot. */
+  bootFailures: Array<{ lbId: string; error: string }>;
   /** Stop every HAProxy the agent started and close the server. */
   close(): Promise<void>;
 }
@@ -36,6 +41,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
   const registry = new LoadBalancerRegistry(opts.stateDir, opts.haproxyBinary);
   const version = await haproxyVersion(opts.haproxyBinary);
+  const bootFailures = opts.startStoredConfigs ? await registry.startStored() : [];
   const server = createServer(agentServerTlsOptions(opts.tls), (req, res) => {
     handle(registry, version, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { message: 'Internal error', details: String(err) });
@@ -47,6 +53,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     url: `https://${host}:${port}`,
+    port,
+    bootFailures,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -35,15 +36,23 @@ export function checkConfig(configPath: string, binary = DEFAULT_HAPROXY_BINARY)
   });
 }
 
-/** The version string `haproxy -v` prints, e.g. "2.6.12-1+deb12u4". */
+const versions = new Map<string, Promise<string>>();
+
+/** The version string `haproxy -v` prints, e.g. "2.6.12-1+deb12u4"; asked once per binary (an amphora host starts many agents). */
 export function haproxyVersion(binary = DEFAULT_HAPROXY_BINARY): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(binary, ['-v'], { timeout: CHECK_TIMEOUT_MS }, (err, stdout) => {
-      if (err) return reject(err);
-      const match = /version\s+(\S+)/i.exec(stdout);
-      resolve(match?.[1] ?? 'unknown');
+  let version = versions.get(binary);
+  if (!version) {
+    version = new Promise<string>((resolve, reject) => {
+      execFile(binary, ['-v'], { timeout: CHECK_TIMEOUT_MS }, (err, stdout) => {
+        if (err) return reject(err);
+        const match = /version\s+(\S+)/i.exec(stdout);
+        resolve(match?.[1] ?? 'unknown');
+      });
     });
-  });
+    versions.set(binary, version);
+    version.catch(() => versions.delete(binary));
+  }
+  return version;
 }
 
 /** True when `pid` names a process that has not exited (a zombie counts as gone). */
@@ -80,6 +89,11 @@ export interface HaproxyProcessOptions {
   /** The master CLI socket (`-S`); the reload and readiness probes talk to it. */
   masterSocket: string;
   binary?: string;
+  /**
+   * Where the master's pid is kept. A master found running there on start (its agent died and came back)
+   * is adopted instead of started again, so traffic never stops for an agent restart.
+   */
+  pidFile?: string;
 }
 
 /**
@@ -89,6 +103,8 @@ export interface HaproxyProcessOptions {
  */
 export class HaproxyProcess {
   private child: ChildProcess | undefined;
+  /** A master an earlier agent started, found through the pid file. */
+  private adoptedPid: number | undefined;
   private exited: Promise<void> = Promise.resolve();
   private output = '';
   private lastWorkers: number[] = [];
@@ -97,11 +113,17 @@ export class HaproxyProcess {
 
   /** The master's pid while it runs. */
   get masterPid(): number | undefined {
-    return this.running ? this.child?.pid : undefined;
+    return this.running ? (this.child?.pid ?? this.adoptedPid) : undefined;
   }
 
   get running(): boolean {
+    if (this.adoptedPid !== undefined) return pidAlive(this.adoptedPid);
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** True when start() found a master already running this config and took it over. */
+  get adopted(): boolean {
+    return this.adoptedPid !== undefined;
   }
 
   /** Worker pids seen at the last start or reload. */
@@ -113,6 +135,7 @@ export class HaproxyProcess {
   async start(): Promise<void> {
     if (this.running) throw new Error('haproxy is already running');
     this.output = '';
+    if (await this.adopt()) return;
     const child = spawn(
       this.opts.binary ?? DEFAULT_HAPROXY_BINARY,
       ['-W', '-db', '-f', this.opts.configPath, '-S', this.opts.masterSocket],
@@ -140,6 +163,7 @@ export class HaproxyProcess {
       const state = await this.showProc();
       if (state && state.workers.length > 0) {
         this.lastWorkers = state.workers.map((w) => w.pid);
+        if (this.opts.pidFile && child.pid !== undefined) await writeFile(this.opts.pidFile, `${child.pid}\n`);
         return;
       }
       await sleep(POLL_MS);
@@ -181,8 +205,8 @@ export class HaproxyProcess {
    * master and its workers, each step bounded, so nothing of ours is left running.
    */
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
+    const master = this.masterPid;
+    if (master === undefined) return;
     const workers = await this.currentWorkers();
     for (const [signal, waitMs] of [
       ['SIGUSR1', SOFT_STOP_MS],
@@ -190,15 +214,46 @@ export class HaproxyProcess {
       ['SIGKILL', HARD_STOP_MS],
     ] as const) {
       if (!this.running) break;
-      child.kill(signal);
-      await Promise.race([this.exited, sleep(waitMs)]);
+      signalQuietly(master, signal);
+      await Promise.race([this.exited, this.untilGone(master, waitMs)]);
     }
     for (const pid of workers) if (pidAlive(pid)) signalQuietly(pid, 'SIGKILL');
+    if (this.opts.pidFile) await rm(this.opts.pidFile, { force: true });
+    this.adoptedPid = undefined;
+  }
+
+  /**
+   * Take over the master named by the pid file if it still runs this very config (checked on its command
+   * line, against pid reuse) and answers on the master socket.
+   */
+  async adopt(): Promise<boolean> {
+    if (!this.opts.pidFile) return false;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(this.opts.pidFile, 'utf8').trim());
+    } catch {
+      return false;
+    }
+    if (!Number.isInteger(pid) || pid <= 0 || !isMasterOf(pid, this.opts.configPath)) return false;
+    const state = await this.showProc();
+    if (!state) return false;
+    this.child = undefined;
+    this.adoptedPid = pid;
+    this.lastWorkers = state.workers.map((w) => w.pid);
+    this.exited = this.untilGone(pid, Number.POSITIVE_INFINITY);
+    return true;
+  }
+
+  /** Resolves when `pid` has exited, or after `ms`. */
+  private async untilGone(pid: number, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (pidAlive(pid) && Date.now() < deadline) await sleep(POLL_MS * 4);
   }
 
   /** Synchronous last resort for process exit. */
   killNow(): void {
-    if (this.running) this.child?.kill('SIGKILL');
+    const master = this.masterPid;
+    if (master !== undefined) signalQuietly(master, 'SIGKILL');
     for (const pid of this.lastWorkers) signalQuietly(pid, 'SIGKILL');
   }
 
@@ -215,6 +270,16 @@ export class HaproxyProcess {
   private async showProc(): Promise<ProcState | undefined> {
     const text = await masterCommand(this.opts.masterSocket, 'show proc').catch(() => undefined);
     return text === undefined ? undefined : parseShowProc(text);
+  }
+}
+
+/** The process is an HAProxy master-worker started with `-f <configPath>`. */
+function isMasterOf(pid: number, configPath: string): boolean {
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return pidAlive(pid) && args.includes('-W') && args[args.indexOf('-f') + 1] === configPath;
+  } catch {
+    return false;
   }
 }
 

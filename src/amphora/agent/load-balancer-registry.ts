@@ -79,11 +79,7 @@ export class LoadBalancerRegistry {
         await proc.reload();
         return `haproxy for ${lbId} reloaded`;
       }
-      const fresh = new HaproxyProcess({
-        configPath: this.configPath(lbId),
-        masterSocket: join(this.dir(lbId), 'master.sock'),
-        binary: this.binary,
-      });
+      const fresh = this.newProcess(lbId);
       this.processes.set(lbId, fresh);
       await fresh.start();
       return `haproxy for ${lbId} started`;
@@ -110,9 +106,43 @@ export class LoadBalancerRegistry {
       .map((id) => ({ status: this.processes.get(id)?.running ? 'ACTIVE' : 'STOPPED', uuid: id, type: 'HTTP' }));
   }
 
+  /**
+   * Start (or adopt, when one survived its agent) the HAProxy of every stored config, as an amphora does
+   * when it boots. A config that fails to start is reported and the others still start.
+   */
+  async startStored(): Promise<Array<{ lbId: string; error: string }>> {
+    const failures: Array<{ lbId: string; error: string }> = [];
+    for (const { uuid } of await this.list()) {
+      await this.control(uuid, 'start').catch((err: unknown) =>
+        failures.push({ lbId: uuid, error: err instanceof Error ? err.message : String(err) }),
+      );
+    }
+    return failures;
+  }
+
+  /** Stop the HAProxies an agent that is gone left running for the stored configs (found by their pid files). */
+  async stopStored(): Promise<void> {
+    for (const { uuid } of await this.list()) {
+      await this.serial(uuid, async () => {
+        const proc = this.processes.get(uuid) ?? this.newProcess(uuid);
+        if (proc.running || (await proc.adopt())) await proc.stop();
+        this.processes.delete(uuid);
+      });
+    }
+  }
+
   /** Stop every HAProxy this registry started (agent shutdown). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.processes.keys()].map((id) => this.serial(id, () => this.processes.get(id)!.stop())));
+  }
+
+  private newProcess(lbId: string): HaproxyProcess {
+    return new HaproxyProcess({
+      configPath: this.configPath(lbId),
+      masterSocket: join(this.dir(lbId), 'master.sock'),
+      pidFile: join(this.dir(lbId), 'haproxy.pid'),
+      binary: this.binary,
+    });
   }
 
   private requireConfig(lbId: string): void {

@@ -46,9 +46,17 @@ export const conditionOf = (rules: readonly L7RuleRow[]): string =>
   rules.map((r) => (toBool(r.invert) ? `!${r.id}` : r.id)).join(' ');
 
 /**
+ * Octavia's documented order between policy actions: every REJECT first, then URL and prefix redirects,
+ * then pool redirects; position decides only within one class. The frontend writes action lines sorted
+ * by this rank, so HAProxy's top-down evaluation of `http-request` rules gives exactly that order.
+ */
+export const precedenceOf = (policy: L7PolicyRow): number =>
+  policy.action === 'REJECT' ? 0 : policy.action === 'REDIRECT_TO_POOL' ? 2 : 1;
+
+/**
  * The action line of an L7 policy, or undefined when it has nothing to act on. Rejects and redirects are
- * `http-request` rules so they run in position order among themselves; pool redirects are `use_backend`,
- * which HAProxy evaluates after every http-request rule (as in Octavia).
+ * `http-request` rules; pool redirects are `use_backend`, which HAProxy evaluates after every
+ * http-request rule.
  */
 export function policyActionLine(
   policy: L7PolicyRow,

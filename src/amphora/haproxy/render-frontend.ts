@@ -2,7 +2,7 @@ import type { ListenerRow } from '../../db/schema.js';
 import { toBool } from '../../db/schema.js';
 import { backendName, connectionLimit, listenerMode, type GraphView } from './graph-view.js';
 import { hostPort, section } from './haproxy-text.js';
-import { aclLine, policyActionLine } from './l7-acl.js';
+import { aclLine, policyActionLine, precedenceOf } from './l7-acl.js';
 import { tlsFiles, tlsTuning } from './tls-files.js';
 
 /** What a frontend needs beyond the graph: where it binds and where TLS files live. */
@@ -55,10 +55,13 @@ export function renderFrontend(l: ListenerRow, ctx: FrontendContext): string[] {
     return section(`frontend ${l.id}`, body);
   }
   const backendOf = (poolId: string) => (ctx.view.pool(poolId) ? backendName(poolId, l.id) : undefined);
-  for (const { policy, rules } of ctx.view.policies(l)) {
-    const action = policyActionLine(policy, rules, backendOf);
-    if (action !== undefined) body.push(...rules.map(aclLine), action);
-  }
+  const acting = ctx.view
+    .policies(l)
+    .map(({ policy, rules }) => ({ policy, rules, action: policyActionLine(policy, rules, backendOf) }))
+    .filter((p): p is typeof p & { action: string } => p.action !== undefined);
+  body.push(...acting.flatMap((p) => p.rules.map(aclLine)));
+  // Stable sort: position order is kept within each precedence class.
+  body.push(...[...acting].sort((x, y) => precedenceOf(x.policy) - precedenceOf(y.policy)).map((p) => p.action));
   const defaultBackend = l.default_pool_id === null ? undefined : backendOf(l.default_pool_id);
   if (defaultBackend !== undefined) body.push(`default_backend ${defaultBackend}`);
   return section(`frontend ${l.id}`, body);

@@ -37,3 +37,16 @@ export function processAgentMaxConn(): number {
   const fds = hard === undefined || hard === 'unlimited' ? 1_048_576 : Number(hard);
   return Math.max(100, Math.floor(fds / 4) - 500);
 }
+
+/** The amphora host's folder: its pid file, log and (when the path is short enough) its control socket. */
+export function amphoraHostDir(dataDir: string): string {
+  return join(resolve(dataDir), 'amphorae');
+}
+
+/** The amphora host's control socket; under the temp directory when the data directory's path is too long. */
+export function amphoraHostSocket(dataDir: string): string {
+  const inDataDir = join(amphoraHostDir(dataDir), 'host.sock');
+  if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH) return inDataDir;
+  const name = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
+  return join(tmpdir(), `tavia-host-${name}.sock`);
+}

@@ -1,62 +1,130 @@
-import { isIPv4 } from 'node:net';
-import { randomInt } from 'node:crypto';
-import { badRequest, validationFailure } from '../../common/errors.js';
-import { newId } from '../../common/ids.js';
+import { validationFailure } from '../../common/errors.js';
 import type { Db } from '../../db/database.js';
+import { ipv4ToNumber } from '../ipv4.js';
 import type { NetworkDriver, Vip, VipRequest } from '../network-driver.js';
+import { attachPort, createPortWithAddress, deletePort, detachPort, findPort, SubnetExhausted } from '../ports.js';
+import { findSubnet, subnetContains, subnetHolds, subnetsOfNetwork, type Subnet } from '../subnets.js';
+import { vipFaults } from '../vip-faults.js';
 
-/** 127.1.0.0/16 without its network and broadcast addresses. */
-const FIRST = 1;
-const LAST = 0xfffe;
-const PREFIX = '127.1.';
-
-const addressOf = (n: number): string => `${PREFIX}${n >> 8}.${n & 0xff}`;
+/** What marks a port as made by Tavia for a load balancer (Octavia's names), so only those are deleted. */
+const OWNER = 'Octavia';
+const deviceIdOf = (loadBalancerId: string) => `lb-${loadBalancerId}`;
+const portNameOf = (loadBalancerId: string) => `octavia-lb-${loadBalancerId}`;
 
 /**
- * Single-host networking: every load balancer gets its own VIP in 127.1.0.0/16 (Linux routes all of
- * 127.0.0.0/8 to the loopback device, so HAProxy can bind it without configuring anything). Any subnet,
- * network or port id is accepted. An address is free when no load balancer row holds it, so uniqueness
- * survives restarts; addresses handed out but not yet committed are remembered in this process. Two API
- * processes allocating at the same moment could still pick the same address; the random starting point
- * makes that unlikely, and the second HAProxy would then fail to bind (the load balancer goes to ERROR).
+ * Single-host networking over the stored network model: every VIP is a port with a fixed IP from its
+ * subnet. The default subnets lie in 127.0.0.0/8, which Linux routes to the loopback device, so HAProxy
+ * binds a VIP without configuring anything. The VIP request is read as Octavia reads it:
+ * - vip_port_id: an existing, unused port; the VIP is its fixed IP (on vip_subnet_id / equal to
+ *   vip_address when given). The port is attached to the load balancer and detached, not deleted, after.
+ * - vip_network_id: the given subnet of that network, else the subnet holding vip_address, else the first
+ *   subnet with a free address.
+ * - vip_subnet_id: vip_address if it is a free host address of the subnet, else a free pool address.
+ * Uniqueness of addresses is the database's (a unique constraint), so it holds across processes and restarts.
  */
 export class LoopbackNetworkDriver implements NetworkDriver {
   readonly name = 'loopback';
-  private readonly reserved = new Set<string>();
 
   constructor(private readonly db: Db) {}
 
   async allocateVip(request: VipRequest): Promise<Vip> {
-    const used = new Set(
-      (await this.db.kysely.selectFrom('load_balancer').select('vip_address').execute()).map((r) => r.vip_address),
-    );
-    for (const a of this.reserved) used.add(a);
-    const address = request.address ?? this.pickFree(used);
+    if (request.portId) return this.vipOnPort(request, request.portId);
+    if (request.networkId) return this.vipOnNetwork(request, request.networkId);
+    if (request.subnetId) {
+      const subnet = await findSubnet(this.db.kysely, request.subnetId);
+      if (!subnet) throw vipFaults.subnetNotFound(request.subnetId);
+      return this.newPort(request, subnet);
+    }
+    throw validationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
+  }
+
+  /** Delete the port made for the load balancer, or detach the user's port it used; idempotent. */
+  async deallocateVip(loadBalancerId: string, vip: Vip): Promise<void> {
+    const port = await findPort(this.db.kysely, vip.portId);
+    if (!port || port.device_id !== deviceIdOf(loadBalancerId)) return;
+    if (port.device_owner === OWNER && port.name === portNameOf(loadBalancerId)) await deletePort(this.db, port.id);
+    else await detachPort(this.db.kysely, port.id, port.device_id);
+  }
+
+  private async vipOnPort(request: VipRequest, portId: string): Promise<Vip> {
+    const port = await findPort(this.db.kysely, portId);
+    if (!port) throw vipFaults.portNotFound(portId);
+    if (port.device_id !== '') throw vipFaults.portInUse(port.id, port.device_id);
+    if (request.subnetId && !(await findSubnet(this.db.kysely, request.subnetId)))
+      throw vipFaults.subnetNotFound(request.subnetId);
+    let candidates = port.fixedIps;
+    if (request.subnetId) candidates = candidates.filter((ip) => ip.subnet_id === request.subnetId);
     if (request.address !== undefined) {
-      if (!isIPv4(address) || !address.startsWith('127.'))
-        throw validationFailure(`VIP address ${address} is not a loopback address.`);
-      if (used.has(address)) throw validationFailure(`VIP address ${address} is already in use.`);
+      // Node accepts only the canonical dotted quad as IPv4, the spelling the port table holds.
+      const match = candidates.find((ip) => ip.ip_address === request.address);
+      if (!match) throw vipFaults.addressNotOnPort();
+      candidates = [match];
+    } else if (request.subnetId && candidates.length === 0) {
+      throw vipFaults.subnetNotOnPort(port.id, request.subnetId);
     }
-    this.reserved.add(address);
-    return {
-      address,
-      portId: request.portId ?? newId(),
-      subnetId: request.subnetId ?? null,
-      networkId: request.networkId ?? newId(),
+    const fixedIp = candidates.length === 1 ? candidates[0] : undefined;
+    if (!fixedIp) throw vipFaults.portSubnetUnknown();
+    if (!(await attachPort(this.db.kysely, port.id, deviceIdOf(request.loadBalancerId)))) {
+      const now = await findPort(this.db.kysely, port.id);
+      throw now ? vipFaults.portInUse(port.id, now.device_id) : vipFaults.portNotFound(port.id);
+    }
+    return { address: fixedIp.ip_address, portId: port.id, subnetId: fixedIp.subnet_id, networkId: port.network_id };
+  }
+
+  private async vipOnNetwork(request: VipRequest, networkId: string): Promise<Vip> {
+    const network = await this.db.kysely
+      .selectFrom('network')
+      .select('id')
+      .where('id', '=', networkId)
+      .executeTakeFirst();
+    if (!network) throw vipFaults.networkNotFound(networkId);
+    const subnets = await subnetsOfNetwork(this.db.kysely, networkId);
+    if (request.subnetId) {
+      const subnet = subnets.find((s) => s.id === request.subnetId);
+      if (!subnet) throw vipFaults.subnetNotFound(request.subnetId);
+      return this.newPort(request, subnet);
+    }
+    if (request.address !== undefined) {
+      const address = ipv4ToNumber(request.address);
+      const subnet = subnets.find((s) => subnetContains(s, address));
+      if (!subnet) throw vipFaults.noSubnetForAddress();
+      return this.newPort(request, subnet);
+    }
+    if (subnets.length === 0) throw vipFaults.networkWithoutSubnet();
+    for (const subnet of subnets.filter((s) => s.cidr !== null)) {
+      try {
+        return await this.newPort(request, subnet, false);
+      } catch (err) {
+        if (!(err instanceof SubnetExhausted)) throw err;
+      }
+    }
+    throw vipFaults.networkFull();
+  }
+
+  /**
+   * A new port for the load balancer on `subnet`, holding the requested address or a free one. A full
+   * subnet is Neutron's 409, or SubnetExhausted when the caller goes on to the network's next subnet.
+   */
+  private async newPort(request: VipRequest, subnet: Subnet, fullIsFault = true): Promise<Vip> {
+    if (!subnet.cidr) throw vipFaults.unsupportedSubnet(subnet.id);
+    let address: number | undefined;
+    if (request.address !== undefined) {
+      const n = ipv4ToNumber(request.address);
+      if (!subnetHolds(subnet, n)) throw vipFaults.addressNotInSubnet(request.address);
+      address = n;
+    }
+    const owner = {
+      projectId: request.projectId,
+      name: portNameOf(request.loadBalancerId),
+      deviceOwner: OWNER,
+      deviceId: deviceIdOf(request.loadBalancerId),
     };
-  }
-
-  async deallocateVip(_loadBalancerId: string, vip: Vip): Promise<void> {
-    this.reserved.delete(vip.address);
-  }
-
-  private pickFree(used: Set<string | null>): string {
-    const size = LAST - FIRST + 1;
-    const start = randomInt(size);
-    for (let i = 0; i < size; i++) {
-      const candidate = addressOf(FIRST + ((start + i) % size));
-      if (!used.has(candidate)) return candidate;
+    try {
+      const port = await createPortWithAddress(this.db, subnet, owner, address);
+      return { address: port.address, portId: port.portId, subnetId: subnet.id, networkId: subnet.networkId };
+    } catch (err) {
+      if (err instanceof SubnetExhausted && fullIsFault) throw vipFaults.subnetFull(subnet.networkId);
+      throw err;
     }
-    throw badRequest('No free VIP address left in 127.1.0.0/16.');
   }
 }

@@ -1,9 +1,11 @@
 import type { Tx } from '../../../db/provisioning.js';
 import type { LoadBalancerRow } from '../../../db/schema.js';
 import type { QuotaName } from '../../quota-check.js';
+import type { HaproxyDataPlane } from '../../validation/data-plane-support.js';
 import type { Clean } from '../../validation/fields.js';
 import { checkPlanAgainstLoadBalancer, insertGraph } from './graph-insert.js';
 import { countPlan, planGraph } from './graph-plan.js';
+import { checkGraphSupport } from './graph-support.js';
 import { fullListenerView, fullPoolView } from './graph-views.js';
 import { poolListenerIds } from '../pools/pool-view.js';
 
@@ -22,10 +24,17 @@ export interface GraphResult {
 
 /**
  * How many objects of each quota a graph create would add. Plans the graph, so a body that breaks a
- * rule is refused (400/404/409) before any quota is looked at.
+ * rule is refused (400/404/409) before any quota is looked at; with `plane`, so is one its HAProxy data
+ * plane cannot serve.
  */
-export function countGraph(body: Clean, rawBody: unknown): Partial<Record<QuotaName, number>> {
-  return countPlan(planGraph(body, rawBody));
+export function countGraph(
+  body: Clean,
+  rawBody: unknown,
+  plane?: HaproxyDataPlane,
+): Partial<Record<QuotaName, number>> {
+  const plan = planGraph(body, rawBody);
+  checkGraphSupport(plane, plan);
+  return countPlan(plan);
 }
 
 /**

@@ -7,6 +7,7 @@ import { toBool, type HealthMonitorRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
 import { findOrFail, listResource, showResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
+import { checkHealthMonitorSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
 import {
   HM_POST_FIELDS,
@@ -55,6 +56,7 @@ function updateChanges(body: Record<string, unknown>): Partial<HealthMonitorRow>
 /** Routes of `/v2/lbaas/healthmonitors`: list, show, create, update, delete. */
 export async function healthMonitorRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config } = services;
+  const plane = haproxyDataPlane(config);
 
   app.get('/v2/lbaas/healthmonitors', (req) => listResource(req, healthMonitorDef, services));
   app.get<ItemParams>('/v2/lbaas/healthmonitors/:id', (req) =>
@@ -71,6 +73,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
       (body.http_version as number | null | undefined) ?? null,
       (body.domain_name as string | null | undefined) ?? null,
     );
+    checkHealthMonitorSupport(plane, pool.protocol, type, body);
     const row = await db.kysely.transaction().execute(async (trx) => {
       if (pool.project_id) await enforceQuotas(trx, db, config, pool.project_id, { healthmonitor: 1 });
       const locked = await lockPoolParents(trx, pool);
@@ -120,6 +123,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
       'domain_name' in body ? (body.domain_name as string | null) : hm.domain_name,
     );
     checkTypeForPool(pool.protocol, hm.type, body.delay as number | undefined);
+    checkHealthMonitorSupport(plane, pool.protocol, hm.type, body);
     const changes = updateChanges(body);
     const enabled = changes.admin_state_up ?? toBool(hm.admin_state_up);
     await db.kysely.transaction().execute(async (trx) => {

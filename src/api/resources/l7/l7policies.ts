@@ -16,6 +16,7 @@ import { toBool, type Database, type L7PolicyRow, type ListenerRow } from '../..
 import { enforceQuotas } from '../../quota-check.js';
 import { findOrFail, groupIds, listResource, showResource, type ResourceDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
+import { checkL7RuleSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import {
   bool,
   enumOf,
@@ -191,6 +192,7 @@ const createTarget = (
 
 export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config } = services;
+  const plane = haproxyDataPlane(config);
 
   app.get('/v2/lbaas/l7policies', (req) => listResource(req, l7PolicyDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', (req) =>
@@ -217,6 +219,7 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
     const rules = embeddedRules(body, req.body);
     if (rules.length > MAX_RULES_PER_POLICY) throw conflict(`Too many rules on L7 policy ${id}`);
     const ruleRows = rules.map((rule) => newRuleRow(rule, id, projectId));
+    for (const rule of ruleRows) checkL7RuleSupport(plane, rule);
     const row: L7PolicyRow = {
       id,
       project_id: projectId,

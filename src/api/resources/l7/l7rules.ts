@@ -7,6 +7,7 @@ import { toBool, type L7PolicyRow, type L7RuleRow } from '../../../db/schema.js'
 import { enforceQuotas } from '../../quota-check.js';
 import { listResource, loadTags, showResource, type ResourceDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
+import { checkL7RuleSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
 import { loadPolicyParents, lockRuleParents } from './l7policy-parents.js';
 import {
@@ -81,6 +82,7 @@ async function findRule(services: ApiServices, policy: L7PolicyRow, ruleId: stri
 
 export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config } = services;
+  const plane = haproxyDataPlane(config);
   const collection = '/v2/lbaas/l7policies/:policyId/rules';
   const item = `${collection}/:ruleId`;
 
@@ -101,6 +103,7 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
     const parents = await loadPolicyParents(db.kysely, policy.listener_id);
     const projectId = parents.loadBalancer.project_id;
     const row = newRuleRow(body, policy.id, projectId);
+    checkL7RuleSupport(plane, row);
     await db.kysely.transaction().execute(async (trx) => {
       if (projectId) await enforceQuotas(trx, db, config, projectId, { l7rule: 1 });
       const locked = await lockRuleParents(trx, parents, policy.id);
@@ -146,6 +149,7 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
     if ('admin_state_up' in body) changes.admin_state_up = body.admin_state_up === true;
     const merged = { ...current, ...changes };
     validateRuleData(merged);
+    checkL7RuleSupport(plane, merged);
     const parents = await loadPolicyParents(db.kysely, policy.listener_id);
     const result = await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockRuleParents(trx, parents, policy.id);

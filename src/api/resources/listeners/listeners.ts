@@ -6,10 +6,12 @@ import type { ListenerRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
 import { findOrFail, listResource, showResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
+import { checkListenerSupport, haproxyDataPlane, type HaproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
 import { hasVipSecurityGroups, vipsOf } from '../load-balancers/load-balancer-vips.js';
 import { checkPlanAgainstLoadBalancer, graphTargets, insertGraph } from '../graph/graph-insert.js';
 import { countPlan, planListenerGraph } from '../graph/graph-plan.js';
+import { checkGraphSupport } from '../graph/graph-support.js';
 import { readListenerGraph } from '../graph/graph-shape.js';
 import { LISTENER_POST_FIELDS, LISTENER_PUT_FIELDS, listenerChanges } from './listener-fields.js';
 import { checkAllowedCidrs, checkListenerUpdate, checkPoolProtocol, l4Family } from './listener-rules.js';
@@ -18,16 +20,28 @@ import { writeTags } from '../tags.js';
 
 const LOAD_BALANCER = { table: 'load_balancer', label: 'Load Balancer' } as const;
 
-/** A default pool must be a pool of the same load balancer whose protocol the listener can forward to. */
-async function checkDefaultPool(trx: Tx, lbId: string, poolId: string, listenerProtocol: string): Promise<void> {
+/**
+ * A default pool must be a pool of the same load balancer whose protocol the listener can forward to,
+ * and whose backend the HAProxy data plane (when there is one) can run behind this listener.
+ */
+async function checkDefaultPool(
+  trx: Tx,
+  lbId: string,
+  poolId: string,
+  listenerProtocol: string,
+  plane: HaproxyDataPlane | undefined,
+): Promise<void> {
   const pool = await trx
     .selectFrom('pool')
-    .select('protocol')
+    .select(['protocol', 'session_persistence'])
     .where('id', '=', poolId)
     .where('load_balancer_id', '=', lbId)
     .executeTakeFirst();
   if (!pool) throw notFound(`Pool ${poolId} not found.`);
   checkPoolProtocol(listenerProtocol, pool.protocol);
+  const persistence =
+    pool.session_persistence === null ? null : (JSON.parse(pool.session_persistence) as { type: string });
+  checkListenerSupport(plane, listenerProtocol, {}, { protocol: pool.protocol, persistenceType: persistence?.type });
 }
 
 /** Two listeners of one load balancer may not share a port within one L4 family (409, as Octavia). */
@@ -52,6 +66,7 @@ async function readListener(trx: Tx, id: string): Promise<ListenerRow> {
 /** The listener collection and its objects: `/v2/lbaas/listeners[/{id}[/stats]]`. */
 export async function listenerRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config } = services;
+  const plane = haproxyDataPlane(config);
 
   app.get('/v2/lbaas/listeners', (req) => listResource(req, listenerDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id', (req) =>
@@ -71,11 +86,12 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
     const graph = planListenerGraph(readListenerGraph(body, req.body), req.body);
     const plan = graph.listeners[0]!;
     const protocol = plan.fields.protocol as string;
+    checkGraphSupport(plane, graph);
     const view = await db.kysely.transaction().execute(async (trx) => {
       // Everything belongs to the load balancer's project, whatever the body says.
       if (lb.project_id) await enforceQuotas(trx, db, config, lb.project_id, countPlan(graph));
       if (!plan.defaultPool && typeof plan.fields.default_pool_id === 'string')
-        await checkDefaultPool(trx, lb.id, plan.fields.default_pool_id, protocol);
+        await checkDefaultPool(trx, lb.id, plan.fields.default_pool_id, protocol, plane);
       const lbLock = await lockLoadBalancerForChild(trx, lb.id);
       await checkPortFree(trx, lb.id, protocol, plan.fields.protocol_port as number);
       await checkPlanAgainstLoadBalancer(trx, graph, lb);
@@ -97,6 +113,7 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
     const current = await findOrFail(listenerDef, services, req.params.id);
     const body = validateBody(req.body, 'listener', 'listener_', LISTENER_PUT_FIELDS, false);
     checkListenerUpdate(body, current);
+    checkListenerSupport(plane, current.protocol, body);
     const lbId = current.load_balancer_id;
     const view = await db.kysely.transaction().execute(async (trx) => {
       if ('allowed_cidrs' in body) {
@@ -104,7 +121,7 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
         checkAllowedCidrs(body.allowed_cidrs, vipsOf(lb), hasVipSecurityGroups(lb));
       }
       if (typeof body.default_pool_id === 'string')
-        await checkDefaultPool(trx, lbId, body.default_pool_id, current.protocol);
+        await checkDefaultPool(trx, lbId, body.default_pool_id, current.protocol, plane);
       const locked: LockedRef[] = [await lockLoadBalancerForChild(trx, lbId)];
       await lockTarget(trx, 'listener', current.id, 'PENDING_UPDATE');
       const changes = listenerChanges(body, current.protocol);

@@ -13,6 +13,7 @@ import type { ApiServices } from '../../services.js';
 import { bool, ip, listOf, str, uuid, validateBody, type FieldMap } from '../../validation/fields.js';
 import { createGraphChildren, countGraph, type GraphResult } from '../graph/load-balancer-graph-create.js';
 import { statusTree } from './status-tree.js';
+import { checkLoadBalancerSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { tagsField, writeTags } from '../tags.js';
 
 const POST_FIELDS: FieldMap = {
@@ -176,6 +177,7 @@ async function checkFlavorAndZone(
 
 export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config, drivers } = services;
+  const plane = haproxyDataPlane(config);
 
   app.get('/v2/lbaas/loadbalancers', (req) => listResource(req, loadBalancerDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id', (req) =>
@@ -192,7 +194,8 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     if (!PROVIDERS.some((p) => p.name === provider)) throw badRequest(`Provider '${provider}' is not enabled.`);
     await checkFlavorAndZone(services, body, provider);
     // Check an embedded graph before a VIP is allocated, so its 4xx comes first, as in Octavia.
-    const graphCounts = countGraph(body, req.body);
+    const graphCounts = countGraph(body, req.body, plane);
+    checkLoadBalancerSupport(plane, body);
 
     const id = newId();
     const vip = await drivers.network.allocateVip({
@@ -260,6 +263,7 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     const id = req.params.id;
     await findOrFail(loadBalancerDef, services, id);
     const body = validateBody(req.body, 'loadbalancer', 'load_balancer', PUT_FIELDS, false);
+    checkLoadBalancerSupport(plane, body);
     await db.kysely.transaction().execute(async (trx) => {
       const lock = await lockLoadBalancerItself(trx, id, 'PENDING_UPDATE');
       const changes: Partial<LoadBalancerRow> = {};

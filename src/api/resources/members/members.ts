@@ -8,6 +8,7 @@ import type { MemberRow, PoolRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
 import { listResource, showResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
+import { checkMemberSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody, type Clean } from '../../validation/fields.js';
 import { isEmptyPlan, netGrowth, planMemberBatch, validateBatchBody } from './member-batch.js';
 import {
@@ -76,6 +77,7 @@ const isTrue = (v: string | undefined) =>
 /** Routes of `/v2/lbaas/pools/{pool_id}/members`: list, show, create, update, delete and the batch update. */
 export async function memberRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config } = services;
+  const plane = haproxyDataPlane(config);
   const collection = '/v2/lbaas/pools/:pool_id/members';
   const item = `${collection}/:member_id`;
 
@@ -94,6 +96,7 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
     const pool = await findPool(services, req.params.pool_id);
     const body = validateBody(req.body, 'member', 'member_', MEMBER_POST_FIELDS, true);
     checkMemberAddresses(body);
+    checkMemberSupport(plane, pool.protocol, body);
     const [vnicType] = await vnicTypes(services, pool, [body]);
     const row = await db.kysely.transaction().execute(async (trx) => {
       if (pool.project_id) await enforceQuotas(trx, db, config, pool.project_id, { member: 1 });
@@ -122,6 +125,7 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
     const pool = await findPool(services, req.params.pool_id);
     const body = validateBody(req.body, 'member', 'member_', MEMBER_PUT_FIELDS, false);
     checkMemberAddresses(body);
+    checkMemberSupport(plane, pool.protocol, body);
     const member = await findMemberOfPool(services, pool.id, req.params.member_id);
     await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockPoolParents(trx, pool);
@@ -168,6 +172,7 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
     const pool = await findPool(services, req.params.pool_id);
     const entries = validateBatchBody(req.body);
     entries.forEach(checkMemberAddresses);
+    for (const entry of entries) checkMemberSupport(plane, pool.protocol, entry);
     const additiveOnly = isTrue(req.query.additive_only);
     const vnics = await vnicTypes(services, pool, entries);
     const vnicOf = new Map(entries.map((e, i) => [e, vnics[i]!]));

@@ -12,12 +12,14 @@ import type { ListenerRow, PoolRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
 import { findOrFail, listResource, showResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
+import { checkPoolSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
 import type { SessionPersistence } from '../../validation/session-persistence.js';
 import { checkPoolProtocol } from '../listeners/listener-rules.js';
 import { checkPlanAgainstLoadBalancer, graphTargets, insertGraph } from '../graph/graph-insert.js';
 import { countPlan, planPool } from '../graph/graph-plan.js';
 import { readPoolGraph } from '../graph/graph-shape.js';
+import { checkPoolPlanSupport } from '../graph/graph-support.js';
 import { fullPoolView } from '../graph/graph-views.js';
 import { POOL_POST_FIELDS, POOL_PUT_FIELDS, poolChanges } from './pool-fields.js';
 import { checkPoolUpdate, resolveSessionPersistence } from './pool-rules.js';
@@ -40,6 +42,7 @@ async function readPool(trx: Tx, id: string): Promise<PoolRow> {
 /** The pool collection and its objects: `/v2/lbaas/pools[/{id}]`. */
 export async function poolRoutes(app: FastifyInstance, services: ApiServices): Promise<void> {
   const { db, config } = services;
+  const plane = haproxyDataPlane(config);
 
   app.get('/v2/lbaas/pools', (req) => listResource(req, poolDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/pools/:id', (req) =>
@@ -61,6 +64,7 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
     const lb = await findOrFail(LOAD_BALANCER, services, lbId);
     if (listener && listener.load_balancer_id !== lb.id)
       throw validationFailure(`Listener ${listener.id} does not belong to Load Balancer ${lb.id}.`);
+    checkPoolPlanSupport(plane, plan, listener ? [listener.protocol] : []);
     const graph = { pools: [plan], listeners: [] };
 
     const view = await db.kysely.transaction().execute(async (trx) => {
@@ -106,6 +110,20 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
     checkPoolUpdate(body, current);
     const view = await db.kysely.transaction().execute(async (trx) => {
       const listenerIds = (await poolListenerIds(trx, [current.id])).get(current.id) ?? [];
+      if (plane) {
+        // A persistence the request sets must suit the backends of the listeners that use the pool.
+        const listeners =
+          sp && listenerIds.length
+            ? await trx.selectFrom('listener').select('protocol').where('id', 'in', listenerIds).execute()
+            : [];
+        checkPoolSupport(
+          plane,
+          current.protocol,
+          body,
+          sp?.type,
+          listeners.map((l) => l.protocol),
+        );
+      }
       const locked = await lockPoolParents(trx, current.load_balancer_id, listenerIds);
       await lockTarget(trx, 'pool', current.id, 'PENDING_UPDATE');
       await trx

@@ -68,7 +68,7 @@ export function buildAmphoraStep(payloadKey: string): FlowStep {
           .execute();
       }
       const built = await ctx.drivers.compute.build({ amphoraId, loadBalancerId: lbId });
-      const certExpiry = new Date(Date.now() + 30 * 24 * 3600 * 1000);
+      const certExpiry = built.certExpiration ?? new Date(Date.now() + 30 * 24 * 3600 * 1000);
       await ctx.db.kysely
         .updateTable('amphora')
         .set({
