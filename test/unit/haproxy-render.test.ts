@@ -47,8 +47,9 @@ describe('HAProxy config: global and defaults', () => {
     ]);
     assert.ok(!text.includes('daemon'));
     const defaults = sectionOf(text, 'defaults');
-    for (const l of ['log global', 'retries 3', 'option redispatch', 'option http-keep-alive'])
+    for (const l of ['log global', 'retries 3', 'option redispatch', 'option splice-auto', 'option http-keep-alive'])
       assert.ok(defaults.includes(l), l);
+    assert.ok(!defaults.includes('option splice-request') && !defaults.includes('option splice-response'));
   });
 
   it('sums listener limits for maxconn, as Octavia (0 and -1 count 50000, too much gives 1000000)', () => {

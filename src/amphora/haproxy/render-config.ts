@@ -65,8 +65,9 @@ const DEFAULTS = [
   'retries 3',
   // A request aimed at a dead server not yet marked down goes to another one instead of failing.
   'option redispatch',
-  'option splice-request',
-  'option splice-response',
+  // Octavia forces splicing both ways; measured here it cost 15% of TCP throughput with small payloads
+  // (bench:dataplane), so HAProxy decides per transfer: splice where zero-copy pays, plain copies otherwise.
+  'option splice-auto',
   'option http-keep-alive',
   'load-server-state-from-file global',
   'timeout connect 5000',
