@@ -7,6 +7,7 @@ import { createDrivers } from '../controller/drivers.js';
 import { Worker } from '../controller/worker/worker.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { ensureDefaultNetworks } from '../network/default-networks.js';
+import { releaseOrphanVipPorts } from '../network/orphan-ports.js';
 
 /** Which parts of the control plane a process runs. `tavia up` runs them all. */
 export interface NodeRoles {
@@ -35,6 +36,8 @@ export async function startNode(
   await migrateToLatest(db);
   // Always, whatever the network driver: the stored networks are the node's stand-in for Neutron.
   await ensureDefaultNetworks(db);
+  const orphans = await releaseOrphanVipPorts(db);
+  if (orphans > 0) log.warn({ ports: orphans }, 'released VIP ports whose load balancer was never created');
   const drivers = createDrivers(config, db);
   log.info({ database: db.dialect, drivers: config.drivers, dataDir: config.dataDir }, 'starting tavia');
 
