@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { readAgentCertificate } from '../amphora/agent/agent-cert-files.js';
 import { startAgent } from '../amphora/agent/agent-server.js';
+import { validateHeartbeatSettings } from '../amphora/agent/heartbeat/heartbeat-settings.js';
 import { claimHostPidFile, releaseHostPidFile } from '../amphora/host/host-pid-file.js';
 import { startAmphoraHost } from '../amphora/host/amphora-host.js';
 import { createLogger } from '../common/logger.js';
@@ -16,6 +18,8 @@ interface ServiceOptions {
   port?: string;
   databaseUrl?: string;
   noop?: boolean;
+  healthHost?: string;
+  healthPort?: string;
 }
 
 function configFrom(opts: ServiceOptions): TaviaConfig {
@@ -25,6 +29,8 @@ function configFrom(opts: ServiceOptions): TaviaConfig {
   if (opts.port) config.api.port = Number(opts.port);
   if (opts.databaseUrl) config.database.url = opts.databaseUrl;
   if (opts.noop) useNoopDrivers(config);
+  if (opts.healthHost) config.health.host = opts.healthHost;
+  if (opts.healthPort) config.health.port = Number(opts.healthPort);
   return config;
 }
 
@@ -38,6 +44,8 @@ function serviceCommand(program: Command, name: string, description: string, rol
     .option('--port <port>', 'API listen port (default 9876)')
     .option('--database-url <url>', 'sqlite:FILE or postgres://... (default sqlite:tavia.db in the data dir)')
     .option('--noop', 'run with the no-op compute, network and amphora drivers (as Octavia functional tests do)')
+    .option('--health-host <address>', 'heartbeat address of the health manager (default 127.0.0.1)')
+    .option('--health-port <port>', 'heartbeat UDP port of the health manager (default 5555)')
     .action(async (opts: ServiceOptions) => {
       const node = await startNode(configFrom(opts), roles);
       const shutdown = (signal: string) => {
@@ -57,12 +65,18 @@ function serviceCommand(program: Command, name: string, description: string, rol
 
 const program = new Command();
 program.name('tavia').description('Tavia: load balancing as a service, speaking the OpenStack Octavia v2 API');
-serviceCommand(program, 'up', 'run the all-in-one service: API, controller worker (foreground)', {
+serviceCommand(program, 'up', 'run the all-in-one service: API, controller worker, health manager (foreground)', {
   api: true,
   worker: true,
+  healthManager: true,
 });
 serviceCommand(program, 'api', 'run only the Octavia v2 API', { api: true, worker: false });
 serviceCommand(program, 'worker', 'run only the controller worker', { api: false, worker: true });
+serviceCommand(program, 'health-manager', 'run only the health manager: heartbeats in, statuses and failovers out', {
+  api: false,
+  worker: false,
+  healthManager: true,
+});
 program
   .command('migrate')
   .description('bring the database schema up to date and exit')
@@ -76,6 +90,30 @@ program
     await db.close();
   });
 
+interface AgentCommandOptions {
+  stateDir: string;
+  certDir: string;
+  host: string;
+  port: string;
+  amphoraId?: string;
+  heartbeatTarget: string[];
+  heartbeatKeyFile?: string;
+  heartbeatIntervalMs: string;
+}
+
+/** The standalone agent's heartbeat settings from its flags; none without targets. */
+function agentHeartbeat(opts: AgentCommandOptions) {
+  if (opts.heartbeatTarget.length === 0) return undefined;
+  if (!opts.heartbeatKeyFile) throw new Error('--heartbeat-target needs --heartbeat-key-file');
+  const checked = validateHeartbeatSettings({
+    targets: opts.heartbeatTarget,
+    key: readFileSync(opts.heartbeatKeyFile, 'utf8').trim(),
+    intervalMs: Number(opts.heartbeatIntervalMs),
+  });
+  if ('error' in checked) throw new Error(`heartbeat: ${checked.error}`);
+  return checked.settings;
+}
+
 // Internal: the process compute driver runs each amphora as this command (not part of the public CLI).
 program
   .command('amphora-agent', { hidden: true })
@@ -84,13 +122,24 @@ program
   .requiredOption('--cert-dir <dir>', 'holds server.pem, server.key and ca.pem')
   .option('--host <address>', 'listen address', '127.0.0.1')
   .option('--port <port>', 'listen port', '9443')
-  .action(async (opts: { stateDir: string; certDir: string; host: string; port: string }) => {
+  .option('--amphora-id <id>', "the id heartbeats carry (default: the server certificate's common name)")
+  .option(
+    '--heartbeat-target <ip:port>',
+    'a health manager address (repeat for several; one per message, in turn)',
+    (value: string, previous: string[]) => [...previous, ...value.split(',').filter(Boolean)],
+    [] as string[],
+  )
+  .option('--heartbeat-key-file <path>', 'file holding the heartbeat HMAC key')
+  .option('--heartbeat-interval-ms <ms>', 'milliseconds between heartbeats', '1000')
+  .action(async (opts: AgentCommandOptions) => {
     const agent = await startAgent({
       stateDir: opts.stateDir,
       host: opts.host,
       port: Number(opts.port),
       tls: await readAgentCertificate(opts.certDir),
       startStoredConfigs: true,
+      amphoraId: opts.amphoraId,
+      heartbeat: agentHeartbeat(opts),
     });
     let stopping = false;
     const shutdown = () => {

@@ -15,7 +15,8 @@ export interface RecoverySummary {
 }
 
 /**
- * After a control plane start: every amphora that should exist runs again. Amphorae that kept running
+ * After a control plane start: every amphora that should exist runs again (FAILOVER_STOPPED ones too: the
+ * storm guard holds amphorae exactly when many fell silent at once, e.g. their host stopped). Amphorae that kept running
  * (the controller alone restarted) are found and left alone; those that stopped with the node are started
  * and boot their last applied configs, so traffic resumes without waiting for a change. Flows that were
  * under way resume afterwards and apply their own changes.
@@ -27,7 +28,7 @@ export async function recoverAmphorae(db: Db, drivers: Drivers, log: Logger): Pr
   const rows = await db.kysely
     .selectFrom('amphora')
     .select(['id', 'compute_id'])
-    .where('status', '=', 'ALLOCATED')
+    .where('status', 'in', ['ALLOCATED', 'FAILOVER_STOPPED'])
     .where('compute_id', 'is not', null)
     .orderBy('id')
     .execute();

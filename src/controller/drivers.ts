@@ -1,3 +1,4 @@
+import type { HeartbeatSettings } from '../amphora/agent/heartbeat/heartbeat-settings.js';
 import type { AmphoraDriver } from '../amphora/driver/amphora-driver.js';
 import { NoopAmphoraDriver } from '../amphora/driver/noop-amphora-driver.js';
 import { ControllerCredentials } from '../amphora/driver/rest/controller-credentials.js';
@@ -31,11 +32,18 @@ interface DriverContext {
   config: TaviaConfig;
   db?: Db;
   credentials: ControllerCredentials;
+  /** Where amphorae send heartbeats (the node's health managers). */
+  heartbeat?: HeartbeatSettings;
+}
+
+/** What the node gives the drivers beyond its configuration and database. */
+export interface DriverOptions {
+  heartbeat?: HeartbeatSettings;
 }
 
 const COMPUTE: Record<string, (c: DriverContext) => ComputeDriver> = {
   noop: () => new NoopComputeDriver(),
-  process: (c) => new ProcessComputeDriver(c.config.dataDir, c.credentials),
+  process: (c) => new ProcessComputeDriver(c.config.dataDir, c.credentials, c.heartbeat),
 };
 const NETWORK: Record<string, (c: DriverContext) => NetworkDriver> = {
   noop: () => new NoopNetworkDriver(),
@@ -57,10 +65,18 @@ function pick<T>(kind: string, table: Record<string, (c: DriverContext) => T>, n
   return make(c);
 }
 
-/** The drivers named by `config.drivers`; `db` is needed by drivers that keep state in it (loopback). */
-export function createDrivers(config: TaviaConfig, db?: Db): Drivers {
+/**
+ * The drivers named by `config.drivers`; `db` is needed by drivers that keep state in it (loopback), `heartbeat`
+ * by the process compute driver (the settings its amphorae send heartbeats with).
+ */
+export function createDrivers(config: TaviaConfig, db?: Db, options: DriverOptions = {}): Drivers {
   const { compute, network, amphora } = config.drivers;
-  const context: DriverContext = { config, db, credentials: new ControllerCredentials(config.dataDir) };
+  const context: DriverContext = {
+    config,
+    db,
+    credentials: new ControllerCredentials(config.dataDir),
+    heartbeat: options.heartbeat,
+  };
   const computeDriver = pick('compute', COMPUTE, compute, context);
   return {
     compute: computeDriver,

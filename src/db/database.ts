@@ -58,6 +58,8 @@ export function openDatabase(url: string, dataDir: string): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
+  // 64 MiB of page cache instead of 2: the health manager reads every amphora's rows about once a second.
+  sqlite.pragma('cache_size = -65536');
   const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqliteForKysely(sqlite) }) });
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }

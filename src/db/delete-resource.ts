@@ -49,6 +49,16 @@ export async function deleteResourceTree(trx: Tx, table: ResourceTable, id: stri
         trx,
         pools.map((p) => p.id),
       );
+      const amphorae = await trx.selectFrom('amphora').select('id').where('load_balancer_id', '=', id).execute();
+      if (amphorae.length > 0)
+        await trx
+          .deleteFrom('amphora_health')
+          .where(
+            'amphora_id',
+            'in',
+            amphorae.map((a) => a.id),
+          )
+          .execute();
       await trx.deleteFrom('amphora').where('load_balancer_id', '=', id).execute();
       await deleteRows(trx, 'load_balancer', [id]);
       return;
@@ -80,6 +90,7 @@ async function deleteListeners(trx: Tx, ids: string[]): Promise<void> {
     trx,
     policies.map((p) => p.id),
   );
+  await trx.deleteFrom('listener_statistics').where('listener_id', 'in', ids).execute();
   await deleteRows(trx, 'listener', ids);
 }
 

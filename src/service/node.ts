@@ -3,6 +3,9 @@ import { buildApi } from '../api/app.js';
 import type { TaviaConfig } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { recoverAmphorae } from '../controller/amphora-recovery.js';
+import { startFailoverWatch, type FailoverWatch } from '../health/failover-watch.js';
+import { startHealthManager, type RunningHealthManager } from '../health/health-manager.js';
+import { heartbeatKey } from '../heartbeat/heartbeat-key.js';
 import { createDrivers } from '../controller/drivers.js';
 import { Worker } from '../controller/worker/worker.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
@@ -13,6 +16,8 @@ import { releaseOrphanVipPorts } from '../network/orphan-ports.js';
 export interface NodeRoles {
   api: boolean;
   worker: boolean;
+  /** Receive heartbeats and fail over silent amphorae. */
+  healthManager?: boolean;
 }
 
 /** A running Tavia node: its parts, its listening address, and a clean stop. */
@@ -20,6 +25,8 @@ export interface TaviaNode {
   db: Db;
   api?: FastifyInstance;
   worker?: Worker;
+  /** The health manager, when this node runs one. */
+  health?: RunningHealthManager;
   /** `http://host:port` of the API, when this node serves it. */
   url?: string;
   log: Logger;
@@ -38,15 +45,43 @@ export async function startNode(
   await ensureDefaultNetworks(db);
   const orphans = await releaseOrphanVipPorts(db);
   if (orphans > 0) log.warn({ ports: orphans }, 'released VIP ports whose load balancer was never created');
-  const drivers = createDrivers(config, db);
-  log.info({ database: db.dialect, drivers: config.drivers, dataDir: config.dataDir }, 'starting tavia');
-
+  const key = heartbeatKey(config);
+  let health: RunningHealthManager | undefined;
+  let watch: FailoverWatch | undefined;
   let worker: Worker | undefined;
+  // The heartbeat target: this process's health manager, or the configured one of another process.
+  if (roles.healthManager) health = await startHealthManager({ db, config, log, key });
+  const target = health?.address ?? { host: config.health.host, port: config.health.port };
+  const heartbeat = {
+    targets: [`${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`],
+    key,
+    intervalMs: config.health.heartbeatIntervalMs,
+  };
+  const drivers = createDrivers(config, db, { heartbeat });
+  log.info({ database: db.dialect, drivers: config.drivers, dataDir: config.dataDir }, 'starting tavia');
+  const stopParts = async () => {
+    await watch?.stop();
+    await worker?.stop();
+    await health?.stop();
+    await drivers.close({ stopAmphorae: roles.worker });
+    await db.close();
+  };
+
   if (roles.worker) {
     // Before any flow talks to an agent: the amphorae this node's drivers run must be up again.
     await recoverAmphorae(db, drivers, log.child({ component: 'recovery' }));
     worker = new Worker(db, drivers, { nodeId: config.nodeId, ...config.worker }, log.child({ component: 'worker' }));
     await worker.start();
+  }
+  // Noop amphorae send no heartbeats: watching them would fail every one over.
+  if (health && config.drivers.amphora !== 'noop') {
+    const running = health;
+    watch = startFailoverWatch({
+      db,
+      config,
+      log: log.child({ component: 'failover-watch' }),
+      unwrittenHeartbeatAgeMs: () => running.backlogMs(),
+    });
   }
   let api: FastifyInstance | undefined;
   let url: string | undefined;
@@ -57,9 +92,7 @@ export async function startNode(
     } catch (err) {
       // Leave nothing running behind a node that could not start (timers, connections).
       await api?.close().catch(() => {});
-      await worker?.stop();
-      await drivers.close({ stopAmphorae: roles.worker });
-      await db.close();
+      await stopParts();
       throw err;
     }
     const address = api.server.address();
@@ -72,10 +105,8 @@ export async function startNode(
   const stop = () =>
     (stopped ??= (async () => {
       await api?.close();
-      await worker?.stop();
-      await drivers.close({ stopAmphorae: roles.worker });
-      await db.close();
+      await stopParts();
       log.info('tavia stopped');
     })());
-  return { db, api, worker, url, log, stop };
+  return { db, api, worker, health, url, log, stop };
 }

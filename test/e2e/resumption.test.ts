@@ -345,7 +345,7 @@ describe('controller resumption after kill -9', () => {
 
   it("lets a node with another id take a crashed node's job only once its lease has run out", async () => {
     // Long enough for the second node to be up and polling well before the lease ends.
-    const config = sandbox.writeConfig('lease.yaml', 'worker:\n  lease_ms: 8000\n  poll_interval_ms: 100\n');
+    const config = sandbox.writeConfig('lease.yaml', 'worker:\n  lease_ms: 15000\n  poll_interval_ms: 100\n');
     const first = await start('node-a', config);
     const res = await first.post('/v2/lbaas/loadbalancers', {
       loadbalancer: { name: 'crash-takeover', vip_subnet_id: VIP_SUBNET },
@@ -366,7 +366,7 @@ describe('controller resumption after kill -9', () => {
     );
     // While the lease holds, node-b polls (every 100 ms) and must leave the job alone.
     let observations = 0;
-    const takenAt = await waitFor('node-b to take the job over', 20000, async () => {
+    const takenAt = await waitFor('node-b to take the job over', 30000, async () => {
       const job = (await jobOf(db, id, 'loadbalancer.create'))!;
       const now = Date.now();
       if (job.claimed_by === 'node-b') return now;

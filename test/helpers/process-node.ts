@@ -119,6 +119,7 @@ export class ProcessNode {
       TAVIA_DATABASE_URL: sandbox.databaseUrl,
       TAVIA_WORKER_STEP_DELAY_MS: String(options.stepDelayMs ?? 0),
       TAVIA_LOG_LEVEL: options.logLevel ?? 'info',
+      TAVIA_HEALTH_PORT: '0',
     });
     const args = [
       '--import',

@@ -55,6 +55,8 @@ export class TestService {
         database: { url: database.url },
         api: { port: 0 },
         worker: { pollIntervalMs: 100 },
+        // Suites run side by side: every node's health manager on a port of its own.
+        health: { port: 0 },
         // The API suites run Octavia's functional-test mode; traffic tests pass real drivers.
         drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
         ...overrides,
@@ -62,7 +64,7 @@ export class TestService {
     });
     const node = await startNode(
       config,
-      { api: true, worker: true },
+      { api: true, worker: true, healthManager: true },
       createLogger(process.env.TAVIA_TEST_LOG ?? 'silent'),
     );
     return new TestService(node, config, async () => {

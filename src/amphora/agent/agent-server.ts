@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdir } from 'node:fs/promises';
@@ -6,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { IssuedCertificate } from '../../certs/certificate-authority.js';
 import { agentServerTlsOptions } from '../../certs/agent-tls.js';
 import { haproxyVersion } from './haproxy-process.js';
+import { HeartbeatSender } from './heartbeat/heartbeat-sender.js';
+import { validateHeartbeatSettings, type HeartbeatSettings } from './heartbeat/heartbeat-settings.js';
 import { LoadBalancerRegistry, UnknownLoadBalancer, type ControlAction } from './load-balancer-registry.js';
 
 /** The agent API version Octavia's controller expects. */
@@ -25,6 +28,10 @@ export interface AgentOptions {
   haproxyBinary?: string;
   /** Start the HAProxy of every config already stored (an amphora booting again), before answering. */
   startStoredConfigs?: boolean;
+  /** The id heartbeats carry; by default the common name of the server certificate (issued per amphora). */
+  amphoraId?: string;
+  /** Where and how to send heartbeats; none (or no targets) sends nothing until `PUT /1.0/config`. */
+  heartbeat?: HeartbeatSettings;
 }
 
 export interface RunningAgent {
@@ -32,6 +39,8 @@ export interface RunningAgent {
   port: number;
   /** Stored configs whose HAProxy could not be started at boot. */
   bootFailures: Array<{ lbId: string; error: string }>;
+  /** The heartbeat sender: `configure()` replaces its settings, as `PUT /1.0/config` does. */
+  heartbeat: HeartbeatSender;
   /** Stop every HAProxy the agent started and close the server. */
   close(): Promise<void>;
 }
@@ -39,23 +48,40 @@ export interface RunningAgent {
 /** Start the amphora agent: the mutual-TLS REST API the controller drives HAProxy through. */
 export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   await mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
-  const registry = new LoadBalancerRegistry(opts.stateDir, opts.haproxyBinary);
+  let sender: HeartbeatSender | undefined;
+  const registry = new LoadBalancerRegistry(opts.stateDir, opts.haproxyBinary, {
+    beforeReload: (source) => sender?.captureBeforeReload(source) ?? Promise.resolve(),
+    beforeStop: (lbId) => sender?.release(lbId),
+  });
   const version = await haproxyVersion(opts.haproxyBinary);
   const bootFailures = opts.startStoredConfigs ? await registry.startStored() : [];
+  const heartbeat = new HeartbeatSender({
+    amphoraId: opts.amphoraId ?? certificateName(opts.tls.certPem),
+    sources: () => registry.heartbeatSources(),
+    settings: opts.heartbeat,
+  });
+  sender = heartbeat;
   const server = createServer(agentServerTlsOptions(opts.tls), (req, res) => {
-    handle(registry, version, req, res).catch((err: unknown) => {
+    handle(registry, heartbeat, version, req, res).catch((err: unknown) => {
       if (!res.headersSent) send(res, 500, { message: 'Internal error', details: String(err) });
       else res.destroy();
     });
   });
-  await listen(server, opts.host, opts.port);
+  try {
+    await listen(server, opts.host, opts.port);
+  } catch (err) {
+    await heartbeat.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     url: `https://${host}:${port}`,
     port,
     bootFailures,
+    heartbeat,
     async close() {
+      await heartbeat.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -63,6 +89,13 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       await registry.stopAll();
     },
   };
+}
+
+/** The common name of a certificate's subject (the amphora id for an agent's server certificate). */
+function certificateName(certPem: string): string {
+  const name = /(?:^|\n|, )CN=([^\n,]+)/.exec(new X509Certificate(certPem).subject)?.[1];
+  if (!name) throw new Error('the server certificate has no common name; pass the amphora id');
+  return name;
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {
@@ -77,6 +110,7 @@ function listen(server: Server, host: string, port: number): Promise<void> {
 
 async function handle(
   registry: LoadBalancerRegistry,
+  heartbeat: HeartbeatSender,
   version: string,
   req: IncomingMessage,
   res: ServerResponse,
@@ -94,6 +128,23 @@ async function handle(
     return route(res, method, 'GET', () =>
       send(res, 200, { hostname: hostname(), haproxy_version: version, api_version: AGENT_API_VERSION }),
     );
+  }
+  if (resource === 'config' && parts.length === 2) {
+    // Octavia's agent takes its whole config file here; this one takes the heartbeat settings as JSON.
+    return route(res, method, 'PUT', async () => {
+      const body = await readBody(req, res);
+      if (body === undefined) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(body);
+      } catch {
+        return send(res, 400, { message: 'Invalid request', details: 'the body is not JSON' });
+      }
+      const checked = validateHeartbeatSettings(value);
+      if ('error' in checked) return send(res, 400, { message: 'Invalid request', details: checked.error });
+      heartbeat.configure(checked.settings);
+      send(res, 202, { message: 'OK', details: 'heartbeat settings replaced' });
+    });
   }
   if (resource === 'listeners' && parts.length === 2) {
     return route(res, method, 'GET', async () => send(res, 200, await registry.list()));

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkConfig, HaproxyProcess } from './haproxy-process.js';
+import { haproxyConfigFacts, type HaproxyConfigFacts } from './heartbeat/haproxy-config-facts.js';
+import type { HeartbeatSource } from './heartbeat/heartbeat-sender.js';
+import { saveServerState } from './heartbeat/server-state-file.js';
 
 /** Load balancer ids become directory names: UUID-like only, so no path can escape the state dir. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
@@ -21,6 +24,14 @@ export interface ListenerStatus {
 /** Raised when the id names no load balancer on this amphora. */
 export class UnknownLoadBalancer extends Error {}
 
+/** What the agent does around the registry's HAProxy operations. */
+export interface RegistryHooks {
+  /** Called just before a running HAProxy reloads (its worker is about to be replaced). Must not throw. */
+  beforeReload?(source: HeartbeatSource): Promise<void>;
+  /** Called just before an HAProxy stops (stop, removal, agent shutdown). Must not throw. */
+  beforeStop?(lbId: string): void;
+}
+
 /**
  * The load balancers on one amphora: `<stateDir>/lb/<lb_id>/haproxy.cfg` and the HAProxy running it.
  * Operations on one load balancer run one at a time, so an upload never races a reload.
@@ -28,10 +39,15 @@ export class UnknownLoadBalancer extends Error {}
 export class LoadBalancerRegistry {
   private readonly processes = new Map<string, HaproxyProcess>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** What each stored config says about its sockets and servers; dropped when the config changes. */
+  private readonly facts = new Map<string, HaproxyConfigFacts>();
+  /** The load balancers with a stored config, known without reading the disk (heartbeats ask every second). */
+  private known: Set<string> | undefined;
 
   constructor(
     private readonly stateDir: string,
     private readonly binary?: string,
+    private readonly hooks: RegistryHooks = {},
   ) {}
 
   static isValidId(id: string): boolean {
@@ -49,6 +65,8 @@ export class LoadBalancerRegistry {
         const check = await checkConfig(tmp, this.binary);
         if (!check.valid) return { stored: false, output: check.output };
         await rename(tmp, this.configPath(lbId));
+        this.facts.set(lbId, haproxyConfigFacts(text));
+        this.known?.add(lbId);
         return { stored: true, etag: md5(text) };
       } finally {
         await rm(tmp, { force: true });
@@ -66,16 +84,24 @@ export class LoadBalancerRegistry {
     }
   }
 
-  /** start/reload: reload a running HAProxy, start a stopped one; stop: stop it if it runs. */
+  /**
+   * start/reload: reload a running HAProxy, start a stopped one; stop: stop it if it runs. Before each, the
+   * members' health is saved for the next worker (see server-state-file.ts).
+   */
   control(lbId: string, action: ControlAction): Promise<string> {
     return this.serial(lbId, async () => {
       this.requireConfig(lbId);
       const proc = this.processes.get(lbId);
+      const facts = await this.configFacts(lbId);
       if (action === 'stop') {
+        if (proc?.running) await saveServerState(facts);
+        this.hooks.beforeStop?.(lbId);
         await proc?.stop();
         return `haproxy for ${lbId} stopped`;
       }
+      await saveServerState(facts);
       if (proc?.running) {
+        await this.hooks.beforeReload?.(this.source(lbId, facts));
         await proc.reload();
         return `haproxy for ${lbId} reloaded`;
       }
@@ -90,8 +116,11 @@ export class LoadBalancerRegistry {
   remove(lbId: string): Promise<void> {
     return this.serial(lbId, async () => {
       this.requireConfig(lbId);
+      this.hooks.beforeStop?.(lbId);
       await this.processes.get(lbId)?.stop();
       this.processes.delete(lbId);
+      this.facts.delete(lbId);
+      this.known?.delete(lbId);
       await rm(this.dir(lbId), { recursive: true, force: true });
     });
   }
@@ -131,9 +160,54 @@ export class LoadBalancerRegistry {
     }
   }
 
-  /** Stop every HAProxy this registry started (agent shutdown). */
+  /** Stop every HAProxy this registry started (agent shutdown), saving members' health for the next start. */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.processes.keys()].map((id) => this.serial(id, () => this.processes.get(id)!.stop())));
+    await Promise.all(
+      [...this.processes.keys()].map((id) =>
+        this.serial(id, async () => {
+          const proc = this.processes.get(id)!;
+          if (proc.running) await saveServerState(await this.configFacts(id));
+          this.hooks.beforeStop?.(id);
+          await proc.stop();
+        }),
+      ),
+    );
+  }
+
+  /** Every load balancer with a stored config, as the heartbeat sender reads it. */
+  async heartbeatSources(): Promise<HeartbeatSource[]> {
+    // Read synchronously once, so no upload or removal can slip in between the read and the set.
+    this.known ??= new Set(this.storedIdsSync());
+    const sources: HeartbeatSource[] = [];
+    for (const lbId of this.known) {
+      const facts = await this.configFacts(lbId).catch(() => undefined);
+      if (facts) sources.push(this.source(lbId, facts));
+    }
+    return sources;
+  }
+
+  private source(lbId: string, facts: HaproxyConfigFacts): HeartbeatSource {
+    return {
+      lbId,
+      statsSocket: facts.statsSocket,
+      countersFile: join(this.dir(lbId), 'heartbeat-counters.json'),
+    };
+  }
+
+  private storedIdsSync(): string[] {
+    const root = join(this.stateDir, 'lb');
+    return existsSync(root)
+      ? readdirSync(root).filter((id) => LoadBalancerRegistry.isValidId(id) && existsSync(this.configPath(id)))
+      : [];
+  }
+
+  private async configFacts(lbId: string): Promise<HaproxyConfigFacts> {
+    const cached = this.facts.get(lbId);
+    if (cached) return cached;
+    const facts = haproxyConfigFacts(await readFile(this.configPath(lbId), 'utf8'));
+    // An upload that finished while the file was read has already put the newer facts here.
+    if (!this.facts.has(lbId)) this.facts.set(lbId, facts);
+    return this.facts.get(lbId)!;
   }
 
   private newProcess(lbId: string): HaproxyProcess {

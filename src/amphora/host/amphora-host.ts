@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import type { Logger } from '../../common/logger.js';
 import { readAgentCertificate } from '../agent/agent-cert-files.js';
 import { startAgent, type RunningAgent } from '../agent/agent-server.js';
+import { validateHeartbeatSettings } from '../agent/heartbeat/heartbeat-settings.js';
 import { LoadBalancerRegistry } from '../agent/load-balancer-registry.js';
 import { HOSTED_ID, type HostedAmphora, type HostedAmphoraSpec } from './host-protocol.js';
 
@@ -60,7 +61,10 @@ export async function startAmphoraHost(opts: AmphoraHostOptions): Promise<Runnin
   const ensure = (id: string, spec: HostedAmphoraSpec): Promise<HostedAmphora> =>
     serial(id, async () => {
       const existing = hosted.get(id);
-      if (existing) return { id, port: existing.agent.port, started: false, bootFailures: [] };
+      if (existing) {
+        if (spec.heartbeat) existing.agent.heartbeat.configure(spec.heartbeat);
+        return { id, port: existing.agent.port, started: false, bootFailures: [] };
+      }
       const agent = await startAgent({
         stateDir: spec.stateDir,
         host: AGENT_HOST,
@@ -68,6 +72,8 @@ export async function startAmphoraHost(opts: AmphoraHostOptions): Promise<Runnin
         tls: await readAgentCertificate(spec.certDir),
         haproxyBinary: opts.haproxyBinary,
         startStoredConfigs: true,
+        amphoraId: id,
+        heartbeat: spec.heartbeat,
       });
       hosted.set(id, { agent, stateDir: spec.stateDir });
       log.info({ amphora: id, port: agent.port, bootFailures: agent.bootFailures }, 'amphora agent started');
@@ -113,7 +119,7 @@ export async function startAmphoraHost(opts: AmphoraHostOptions): Promise<Runnin
       const id = parts[1]!;
       if (req.method === 'PUT') {
         const spec = parseSpec(await readBody(req));
-        if (!spec) return send(res, 400, { error: 'port, certDir and stateDir are required' });
+        if (typeof spec === 'string') return send(res, 400, { error: spec });
         if (closing) return send(res, 503, { error: 'the amphora host is stopping' });
         return send(res, 200, await ensure(id, spec));
       }
@@ -158,12 +164,17 @@ export async function startAmphoraHost(opts: AmphoraHostOptions): Promise<Runnin
   return { closed, close };
 }
 
-function parseSpec(body: unknown): HostedAmphoraSpec | undefined {
-  if (typeof body !== 'object' || body === null) return undefined;
-  const { port, certDir, stateDir } = body as Record<string, unknown>;
-  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return undefined;
-  if (typeof certDir !== 'string' || typeof stateDir !== 'string' || !certDir || !stateDir) return undefined;
-  return { port: port as number, certDir, stateDir };
+/** The spec of an amphora, or why it is not one. */
+function parseSpec(body: unknown): HostedAmphoraSpec | string {
+  const required = 'port, certDir and stateDir are required';
+  if (typeof body !== 'object' || body === null) return required;
+  const { port, certDir, stateDir, heartbeat } = body as Record<string, unknown>;
+  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) return required;
+  if (typeof certDir !== 'string' || typeof stateDir !== 'string' || !certDir || !stateDir) return required;
+  if (heartbeat === undefined) return { port: port as number, certDir, stateDir };
+  const checked = validateHeartbeatSettings(heartbeat);
+  if ('error' in checked) return `heartbeat: ${checked.error}`;
+  return { port: port as number, certDir, stateDir, heartbeat: checked.settings };
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {

@@ -1,3 +1,5 @@
+import type { HeartbeatSettings } from '../agent/heartbeat/heartbeat-settings.js';
+
 /**
  * The control channel between a controller and the amphora host (HTTP with JSON over a Unix socket in
  * the data directory): the controller asks for amphorae to be started and removed; the host runs them.
@@ -11,6 +13,11 @@ export interface HostedAmphoraSpec {
   certDir: string;
   /** The agent's configs and HAProxy sockets. */
   stateDir: string;
+  /**
+   * Where the agent sends heartbeats. Also applied to an agent that already runs: a control plane that
+   * restarted may have its health manager on another port.
+   */
+  heartbeat?: HeartbeatSettings;
 }
 
 /** One amphora the host runs. */

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readAgentCertificate, writeAgentCertificate } from '../../amphora/agent/agent-cert-files.js';
+import type { HeartbeatSettings } from '../../amphora/agent/heartbeat/heartbeat-settings.js';
 import { AGENT_HOST } from '../../amphora/host/amphora-host.js';
 import type { ControllerCredentials } from '../../amphora/driver/rest/controller-credentials.js';
 import type { AmphoraBuildRequest, BuiltAmphora, ComputeDriver, RecoveredAmphora } from '../compute-driver.js';
@@ -26,6 +27,8 @@ export class ProcessComputeDriver implements ComputeDriver {
   constructor(
     private readonly dataDir: string,
     private readonly credentials: ControllerCredentials,
+    /** Where the amphorae send heartbeats; given to every agent built or recovered (without it they send none). */
+    private readonly heartbeat?: HeartbeatSettings,
   ) {
     this.host = new AmphoraHostClient(dataDir);
   }
@@ -39,7 +42,12 @@ export class ProcessComputeDriver implements ComputeDriver {
       ? await readAgentCertificate(certDir)
       : await (await this.credentials.ca()).issueServerCertificate(id, { ipAddresses: [AGENT_HOST] });
     if (!running) await writeAgentCertificate(certDir, cert);
-    const hosted = await this.host.ensureAmphora(id, { port: 0, certDir, stateDir: this.stateDir(id) });
+    const hosted = await this.host.ensureAmphora(id, {
+      port: 0,
+      certDir,
+      stateDir: this.stateDir(id),
+      heartbeat: this.heartbeat,
+    });
     return { computeId: computeId(id, hosted.port), lbNetworkIp: AGENT_HOST, certExpiration: cert.notAfter };
   }
 
@@ -60,7 +68,7 @@ export class ProcessComputeDriver implements ComputeDriver {
     const match = COMPUTE_ID.exec(computeIdText);
     if (!match || match[1] !== amphoraId) return undefined;
     const certDir = join(processAmphoraDir(this.dataDir, amphoraId), 'certs');
-    const spec = { certDir, stateDir: this.stateDir(amphoraId) };
+    const spec = { certDir, stateDir: this.stateDir(amphoraId), heartbeat: this.heartbeat };
     let hosted;
     try {
       hosted = await this.host.ensureAmphora(amphoraId, { ...spec, port: Number(match[2]) });

@@ -1,9 +1,11 @@
 import { conflict, notFound } from '../../../common/errors.js';
 import { nowTimestamp } from '../../../common/ids.js';
 import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue.js';
+import { enqueueFailover } from '../../../health/failover-job.js';
 import { lockLoadBalancerItself } from '../../../db/provisioning.js';
 import type { AmphoraRow } from '../../../db/schema.js';
 import { findOrFail } from '../../resource.js';
+import { amphoraListenerStats } from '../listeners/listener-stats.js';
 import type { ApiServices } from '../../services.js';
 
 /** The amphora actions beyond reads. Each answers Octavia's 404 "Amphora X not found." first. */
@@ -45,12 +47,8 @@ export async function failoverAmphora(services: ApiServices, id: string): Promis
   const loadBalancerId = servedLoadBalancer(await findOrFail(AMPHORA, services, id));
   await services.db.kysely.transaction().execute(async (trx) => {
     const lock = await lockLoadBalancerItself(trx, loadBalancerId, 'PENDING_UPDATE', ['ACTIVE', 'ERROR']);
-    await enqueueJob(trx, {
-      flow: 'loadbalancer.failover',
-      loadBalancerId,
-      resourceId: id,
-      payload: { locked: [lock], amphoraToReplace: id },
-    });
+    // The flow the failover watch queues for a silent amphora; a FAILOVER_STOPPED (held) one may be forced here.
+    await enqueueFailover(trx, { lock, loadBalancerId, amphoraId: id });
   });
   notifyJobsQueued();
 }
@@ -86,17 +84,21 @@ export async function amphoraStats(
         .execute()
     : [];
   if (listeners.length === 0) throw notFound(`Amphora stats for ${id} not found.`);
-  // Counters come from amphora heartbeats (the health manager's issue); with none received they are zero.
+  // This amphora's own counters (zero for a listener it has not reported yet), as Octavia shows them.
+  const counters = await amphoraListenerStats(services.db.kysely, id);
   return {
-    amphora_stats: listeners.map((l) => ({
-      id,
-      listener_id: l.id,
-      loadbalancer_id: amphora.load_balancer_id,
-      active_connections: 0,
-      bytes_in: 0,
-      bytes_out: 0,
-      request_errors: 0,
-      total_connections: 0,
-    })),
+    amphora_stats: listeners.map((l) => {
+      const c = counters.get(l.id);
+      return {
+        id,
+        listener_id: l.id,
+        loadbalancer_id: amphora.load_balancer_id,
+        active_connections: c?.active_connections ?? 0,
+        bytes_in: c?.bytes_in ?? 0,
+        bytes_out: c?.bytes_out ?? 0,
+        request_errors: c?.request_errors ?? 0,
+        total_connections: c?.total_connections ?? 0,
+      };
+    }),
   };
 }

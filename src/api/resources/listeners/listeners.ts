@@ -16,6 +16,7 @@ import { readListenerGraph } from '../graph/graph-shape.js';
 import { LISTENER_POST_FIELDS, LISTENER_PUT_FIELDS, listenerChanges } from './listener-fields.js';
 import { checkAllowedCidrs, checkListenerUpdate, checkPoolProtocol, l4Family } from './listener-rules.js';
 import { listenerDef, listenerViews } from './listener-view.js';
+import { listenerStats } from './listener-stats.js';
 import { writeTags } from '../tags.js';
 
 const LOAD_BALANCER = { table: 'load_balancer', label: 'Load Balancer' } as const;
@@ -75,8 +76,7 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
 
   app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id/stats', async (req) => {
     await findOrFail(listenerDef, services, req.params.id);
-    // Counters come from amphora heartbeats (the health manager's issue); with none received they are zero.
-    return { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } };
+    return { stats: await listenerStats(db.kysely, req.params.id) };
   });
 
   app.post('/v2/lbaas/listeners', async (req, reply) => {

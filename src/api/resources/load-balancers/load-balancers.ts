@@ -3,6 +3,7 @@ import { PROVIDERS } from '../../../common/constants.js';
 import { badRequest, validationFailure } from '../../../common/errors.js';
 import { newId, nowTimestamp } from '../../../common/ids.js';
 import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue.js';
+import { enqueueFailover } from '../../../health/failover-job.js';
 import { loadLoadBalancerGraph } from '../../../db/load-balancer-graph.js';
 import { lockLoadBalancerItself, type LockedRef } from '../../../db/provisioning.js';
 import { toBool, type LoadBalancerRow } from '../../../db/schema.js';
@@ -13,6 +14,7 @@ import type { ApiServices } from '../../services.js';
 import { bool, ip, listOf, str, uuid, validateBody, type FieldMap } from '../../validation/fields.js';
 import { createGraphChildren, countGraph, type GraphResult } from '../graph/load-balancer-graph-create.js';
 import { statusTree } from './status-tree.js';
+import { loadBalancerStats } from '../listeners/listener-stats.js';
 import { checkLoadBalancerSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { tagsField, writeTags } from '../tags.js';
 
@@ -325,8 +327,7 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
 
   app.get<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id/stats', async (req) => {
     await findOrFail(loadBalancerDef, services, req.params.id);
-    // Counters come from amphora heartbeats (the health manager's issue); with none received they are zero.
-    return { stats: { bytes_in: 0, bytes_out: 0, active_connections: 0, total_connections: 0, request_errors: 0 } };
+    return { stats: await loadBalancerStats(db.kysely, req.params.id) };
   });
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id/failover', async (req, reply) => {
@@ -334,12 +335,8 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     await findOrFail(loadBalancerDef, services, id);
     await db.kysely.transaction().execute(async (trx) => {
       const lock: LockedRef = await lockLoadBalancerItself(trx, id, 'PENDING_UPDATE', ['ACTIVE', 'ERROR']);
-      await enqueueJob(trx, {
-        flow: 'loadbalancer.failover',
-        loadBalancerId: id,
-        resourceId: id,
-        payload: { locked: [lock] },
-      });
+      // Every amphora of the load balancer is replaced, by the flow the failover watch also queues.
+      await enqueueFailover(trx, { lock, loadBalancerId: id });
     });
     notifyJobsQueued();
     reply.code(202);

@@ -13,7 +13,8 @@ export const applyConfigStep: FlowStep = {
     const graph = await loadLoadBalancerGraph(ctx.db.kysely, lbId);
     if (!graph) return;
     for (const amphora of graph.amphorae) {
-      if (amphora.status === 'DELETED' || amphora.status === 'PENDING_DELETE') continue;
+      // Amphorae on their way out, and broken ones (a failover could not remove it), get nothing.
+      if (amphora.status === 'DELETED' || amphora.status === 'PENDING_DELETE' || amphora.status === 'ERROR') continue;
       await ctx.drivers.amphora.applyConfig(amphora, graph);
     }
   },
@@ -86,6 +87,7 @@ export function buildAmphoraStep(payloadKey: string): FlowStep {
         })
         .where('id', '=', amphoraId)
         .execute();
+      await startHealthClock(ctx, [amphoraId]);
     },
     async revert(ctx) {
       await destroyAmphora(ctx, ctx.payload[payloadKey] as string);
@@ -93,14 +95,45 @@ export function buildAmphoraStep(payloadKey: string): FlowStep {
   };
 }
 
-/** Stop an amphora's compute instance and forget it; nothing left behind if it never fully came up. */
-export async function destroyAmphora(ctx: FlowContext, amphoraId: string): Promise<void> {
+/**
+ * Stop an amphora's compute instance and forget it (its row and its health row); nothing left behind if it
+ * never fully came up. `viaAgent: false` skips asking the agent to remove its configuration first: a failover
+ * presumes the amphora broken (a hung agent would hold the flow for the agent timeout), and removing the
+ * compute instance stops its HAProxy anyway (the process driver stops it gracefully).
+ */
+export async function destroyAmphora(
+  ctx: FlowContext,
+  amphoraId: string,
+  options: { viaAgent: boolean } = { viaAgent: true },
+): Promise<void> {
   const amphora = await ctx.db.kysely.selectFrom('amphora').selectAll().where('id', '=', amphoraId).executeTakeFirst();
   if (!amphora) return;
-  if (amphora.load_balancer_id)
+  if (options.viaAgent && amphora.load_balancer_id)
     await ctx.drivers.amphora.removeConfig(amphora, amphora.load_balancer_id).catch(() => {});
   if (amphora.compute_id) await ctx.drivers.compute.destroy(amphora.compute_id);
-  await ctx.db.kysely.deleteFrom('amphora').where('id', '=', amphoraId).execute();
+  await ctx.db.kysely.transaction().execute(async (trx) => {
+    await trx.deleteFrom('amphora_health').where('amphora_id', '=', amphoraId).execute();
+    await trx.deleteFrom('amphora').where('id', '=', amphoraId).execute();
+  });
+}
+
+/**
+ * An amphora counts as heard now (its health row is created or brought forward): the failover watch gives
+ * it one full heartbeat timeout from the moment it is built and configured, and fails it over if it never
+ * speaks at all (Octavia watches an amphora only after its first heartbeat). The sequence number and the
+ * busy flag of an existing row are kept.
+ */
+export async function startHealthClock(ctx: FlowContext, amphoraIds: string[]): Promise<void> {
+  const now = Date.now();
+  for (const amphoraId of amphoraIds) {
+    await ctx.db.kysely
+      .insertInto('amphora_health')
+      .values({ amphora_id: amphoraId, last_update_ms: now, last_seq: 0, busy: false })
+      .onConflict((oc) =>
+        oc.column('amphora_id').doUpdateSet({ last_update_ms: now }).where('amphora_health.last_update_ms', '<', now),
+      )
+      .execute();
+  }
 }
 
 /** Make sure the payload names a fresh id under `key` before the steps that use it run. */

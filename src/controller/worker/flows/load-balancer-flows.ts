@@ -3,7 +3,7 @@ import { deleteResourceTree } from '../../../db/delete-resource.js';
 import { releaseLocks, setProvisioningStatus } from '../../../db/provisioning.js';
 import type { ResourceTable } from '../../../db/schema.js';
 import type { Flow, FlowContext } from '../flow.js';
-import { applyConfigStep, buildAmphoraStep, destroyAmphora, ensureId } from './common-steps.js';
+import { applyConfigStep, buildAmphoraStep, destroyAmphora, ensureId, startHealthClock } from './common-steps.js';
 
 /** Every PENDING_* row of the load balancer's tree goes to `status` (graph create, failover end). */
 async function settleTree(ctx: FlowContext, status: 'ACTIVE' | 'ERROR'): Promise<void> {
@@ -52,6 +52,20 @@ async function settleTree(ctx: FlowContext, status: 'ACTIVE' | 'ERROR'): Promise
 
 const OPERATES_WHEN_ACTIVE = new Set<ResourceTable>(['health_monitor', 'l7policy', 'l7rule']);
 
+/** The flow's working amphorae count as heard from the moment they serve (see startHealthClock). */
+async function startHealthClocks(ctx: FlowContext): Promise<void> {
+  const rows = await ctx.db.kysely
+    .selectFrom('amphora')
+    .select('id')
+    .where('load_balancer_id', '=', ctx.job.loadBalancerId!)
+    .where('status', '=', 'ALLOCATED')
+    .execute();
+  await startHealthClock(
+    ctx,
+    rows.map((r) => r.id),
+  );
+}
+
 /** POST loadbalancer (with or without a graph of children): amphora, configuration, ACTIVE tree. */
 export const createLoadBalancerFlow: Flow = {
   name: 'loadbalancer.create',
@@ -68,6 +82,7 @@ export const createLoadBalancerFlow: Flow = {
       name: 'mark-tree-active',
       async run(ctx) {
         await settleTree(ctx, 'ACTIVE');
+        await startHealthClocks(ctx);
       },
     },
   ],
@@ -128,8 +143,13 @@ export const deleteLoadBalancerFlow: Flow = {
 };
 
 /**
- * Failover of a load balancer's amphorae (or of the one in `payload.amphoraToReplace`): build the
- * replacement first, give it the configuration, then remove the old one. The VIP stays as it is.
+ * Failover of a load balancer's amphorae (or of the one in `payload.amphoraToReplace`), queued by the
+ * manual APIs and by the failover watch (src/health/failover-watch.ts) with the load balancer locked
+ * PENDING_UPDATE. The replacement is built and configured first (same VIP: the VIP belongs to the load
+ * balancer), and only then is the old amphora removed: with the process compute driver an old HAProxy that
+ * still runs shares the VIP's ports with the new one (SO_REUSEPORT) until it goes, so a healthy amphora is
+ * replaced without a refused connection. Then the tree is ACTIVE again. On failure: load balancer ERROR,
+ * old amphorae ERROR, the replacement removed, as Octavia.
  */
 export const failoverFlow: Flow = {
   name: 'loadbalancer.failover',
@@ -153,12 +173,16 @@ export const failoverFlow: Flow = {
       name: 'mark-old-amphorae',
       async run(ctx) {
         const old = ctx.payload.oldAmphorae as string[];
-        if (old.length)
-          await ctx.db.kysely
+        if (old.length === 0) return;
+        await ctx.db.kysely.transaction().execute(async (trx) => {
+          await trx
             .updateTable('amphora')
             .set({ status: 'PENDING_DELETE', updated_at: nowTimestamp() })
             .where('id', 'in', old)
             .execute();
+          // Whoever queued the failover (API or watch), no watch starts another for these.
+          await trx.updateTable('amphora_health').set({ busy: true }).where('amphora_id', 'in', old).execute();
+        });
       },
     },
     buildAmphoraStep('amphoraId'),
@@ -166,7 +190,20 @@ export const failoverFlow: Flow = {
     {
       name: 'destroy-old-amphorae',
       async run(ctx) {
-        for (const id of ctx.payload.oldAmphorae as string[]) await destroyAmphora(ctx, id);
+        for (const id of ctx.payload.oldAmphorae as string[]) {
+          try {
+            await destroyAmphora(ctx, id, { viaAgent: false });
+          } catch (err) {
+            // The replacement serves already: keep it. The old one is left for an operator (DELETE of an
+            // ERROR amphora); configuration pushes skip it.
+            ctx.log.error({ err, amphora: id }, 'old amphora could not be removed; marked ERROR');
+            await ctx.db.kysely
+              .updateTable('amphora')
+              .set({ status: 'ERROR', updated_at: nowTimestamp() })
+              .where('id', '=', id)
+              .execute();
+          }
+        }
       },
     },
     {
@@ -174,10 +211,30 @@ export const failoverFlow: Flow = {
       async run(ctx) {
         await ctx.db.kysely.transaction().execute((trx) => releaseLocks(trx, ctx.payload.locked, 'ACTIVE'));
         await settleTree(ctx, 'ACTIVE');
+        await startHealthClocks(ctx);
       },
     },
   ],
   async onFailure(ctx) {
     await settleTree(ctx, 'ERROR');
+    // A build that failed half-way (still BOOTING) is not reverted by its own step: remove what it left.
+    const replacement = ctx.payload.amphoraId;
+    const booting =
+      typeof replacement === 'string' &&
+      (await ctx.db.kysely.selectFrom('amphora').select('status').where('id', '=', replacement).executeTakeFirst())
+        ?.status === 'BOOTING';
+    if (booting)
+      await destroyAmphora(ctx, replacement).catch(async (err: unknown) => {
+        ctx.log.error({ err, amphora: replacement }, 'failed replacement could not be removed; marked ERROR');
+        await ctx.db.kysely.updateTable('amphora').set({ status: 'ERROR' }).where('id', '=', replacement).execute();
+      });
+    const old = ctx.payload.oldAmphorae;
+    if (Array.isArray(old) && old.length)
+      await ctx.db.kysely
+        .updateTable('amphora')
+        .set({ status: 'ERROR', updated_at: nowTimestamp() })
+        .where('id', 'in', old as string[])
+        .where('status', '=', 'PENDING_DELETE')
+        .execute();
   },
 };
