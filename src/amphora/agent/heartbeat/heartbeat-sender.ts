@@ -81,10 +81,6 @@ export class HeartbeatSender {
     return { ...this.counts };
   }
 
-  get currentSettings(): HeartbeatSettings | undefined {
-    return this.settings;
-  }
-
   /** Replace the settings (validated by the caller); a new interval or the first target restarts the schedule. */
   configure(settings: HeartbeatSettings): void {
     if (this.closed) return;
