@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/common/config.js';
 import { createLogger } from '../src/common/logger.js';
 import { startNode } from '../src/service/node.js';
+import { vipSubnetId } from './lib/tavia-db.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -77,13 +78,7 @@ async function main(): Promise<void> {
     return text ? JSON.parse(text) : undefined;
   };
   try {
-    const subnet = await node.db.kysely
-      .selectFrom('subnet' as never)
-      .select('id' as never)
-      .where('name' as never, '=', 'private-subnet' as never)
-      .executeTakeFirst()
-      .catch(() => undefined);
-    const vipSubnetId = (subnet as { id?: string } | undefined)?.id ?? '11111111-2222-3333-4444-555555555555';
+    const subnetId = await vipSubnetId(node.db);
     console.log(`Tavia density benchmark: ${COUNT} load balancers, ${CONCURRENCY} at a time, process compute driver`);
     const createMs: number[] = [];
     const vips: string[] = [];
@@ -95,7 +90,7 @@ async function main(): Promise<void> {
       const body = await api('POST', '/v2/lbaas/loadbalancers', {
         loadbalancer: {
           name: `lb-${i}`,
-          vip_subnet_id: vipSubnetId,
+          vip_subnet_id: subnetId,
           listeners: [
             {
               protocol: 'HTTP',

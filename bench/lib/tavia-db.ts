@@ -1,24 +1,14 @@
-import { sql } from 'kysely';
 import { countOpenJobs } from '../../src/controller/jobs/job-queue.js';
 import type { Db } from '../../src/db/database.js';
 import { sleep } from './process-tools.js';
 
-/** The stored subnet VIPs are allocated from, once the `subnet` table exists. */
+/** The subnet every benchmark VIP is allocated from: devstack's default tenant subnet. */
 export const VIP_SUBNET_NAME = 'private-subnet';
-/** Any UUID is accepted while there is no stored subnet. */
-export const FALLBACK_VIP_SUBNET_ID = '11111111-2222-3333-4444-555555555555';
 
-/**
- * The vip_subnet_id every load balancer of the benchmark is created with: the id of the subnet named
- * `private-subnet` in the `subnet` table, or a fixed UUID while that table does not exist yet. A `subnet`
- * table without that row is an error (a made-up id would then be refused by the API anyway).
- */
+/** The id of `private-subnet`, which every node creates at start. */
 export async function vipSubnetId(db: Db): Promise<string> {
-  const tables = await db.kysely.introspection.getTables();
-  if (!tables.some((t) => t.name === 'subnet')) return FALLBACK_VIP_SUBNET_ID;
-  const { rows } = await sql<{ id: string }>`select id from subnet where name = ${VIP_SUBNET_NAME}`.execute(db.kysely);
-  if (rows.length !== 1)
-    throw new Error(`expected one subnet named ${VIP_SUBNET_NAME} in table subnet, found ${rows.length}`);
+  const rows = await db.kysely.selectFrom('subnet').select('id').where('name', '=', VIP_SUBNET_NAME).execute();
+  if (rows.length !== 1) throw new Error(`expected one subnet named ${VIP_SUBNET_NAME}, found ${rows.length}`);
   return rows[0]!.id;
 }
 
