@@ -37,6 +37,8 @@ import { encodeEnvelope } from '../src/heartbeat/envelope.js';
 import { orderedMessage, type HeartbeatMessage } from '../src/heartbeat/message.js';
 import { startHealthManager } from '../src/health/health-manager.js';
 import { LagHistogram } from '../src/health/lag-histogram.js';
+import { g } from '../test/helpers/graph-factory.js';
+import { table } from './lib/report.js';
 
 interface AmphoraSpec {
   amphora: string;
@@ -180,21 +182,11 @@ async function createRows(db: Db, count: number, flapping: number): Promise<Amph
       };
       specs.push(spec);
       lbs.push({
+        ...g.lb().loadBalancer,
         ...common,
         id: lb,
         name: `lb-${index}`,
-        description: '',
         vip_address: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`,
-        vip_port_id: newId(),
-        vip_subnet_id: newId(),
-        vip_network_id: newId(),
-        vip_qos_policy_id: null,
-        vip_sg_ids: null,
-        additional_vips: '[]',
-        provider: 'amphora',
-        flavor_id: null,
-        availability_zone: null,
-        topology: 'SINGLE',
       });
       amphorae.push({
         id: spec.amphora,
@@ -218,67 +210,22 @@ async function createRows(db: Db, count: number, flapping: number): Promise<Amph
         created_at: common.created_at,
         updated_at: null,
       });
-      pools.push({
-        ...common,
-        id: spec.pool,
-        load_balancer_id: lb,
-        name: 'p',
-        description: '',
-        protocol: 'HTTP',
-        lb_algorithm: 'ROUND_ROBIN',
-        session_persistence: null,
-        tls_enabled: false,
-        tls_container_ref: null,
-        ca_tls_container_ref: null,
-        crl_container_ref: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-      });
-      listeners.push({
-        ...common,
-        id: spec.listener,
-        load_balancer_id: lb,
-        name: 'l',
-        description: '',
-        protocol: 'HTTP',
-        protocol_port: 80,
-        connection_limit: -1,
-        default_pool_id: spec.pool,
-        default_tls_container_ref: null,
-        sni_container_refs: '[]',
-        insert_headers: '{}',
-        timeout_client_data: 50000,
-        timeout_member_connect: 5000,
-        timeout_member_data: 50000,
-        timeout_tcp_inspect: 0,
-        client_ca_tls_container_ref: null,
-        client_authentication: 'NONE',
-        client_crl_container_ref: null,
-        allowed_cidrs: null,
-        tls_ciphers: null,
-        tls_versions: null,
-        alpn_protocols: null,
-        hsts_max_age: null,
-        hsts_include_subdomains: false,
-        hsts_preload: false,
-      });
+      pools.push(g.pool({ ...common, id: spec.pool, load_balancer_id: lb, name: 'p' }));
+      listeners.push(
+        g.listener({ ...common, id: spec.listener, load_balancer_id: lb, name: 'l', default_pool_id: spec.pool }),
+      );
       spec.members.forEach((id, m) =>
-        members.push({
-          ...common,
-          id,
-          pool_id: spec.pool,
-          name: `m${m}`,
-          address: `10.1.0.${m + 1}`,
-          protocol_port: 80,
-          weight: 1,
-          backup: false,
-          subnet_id: null,
-          monitor_address: null,
-          monitor_port: null,
-          vnic_type: 'normal',
-          operating_status: 'NO_MONITOR',
-        }),
+        members.push(
+          g.member({
+            ...common,
+            id,
+            pool_id: spec.pool,
+            name: `m${m}`,
+            address: `10.1.0.${m + 1}`,
+            protocol_port: 80,
+            operating_status: 'NO_MONITOR',
+          }),
+        ),
       );
     }
     await db.kysely.transaction().execute(async (trx) => {
@@ -308,13 +255,6 @@ function udpReceiveErrors(): number {
 }
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows
-    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '))
-    .join('\n');
-}
 
 /** Count rows of `table` whose operating status is not ONLINE. */
 async function notOnline(db: Db, table: 'load_balancer' | 'listener' | 'pool' | 'member'): Promise<number> {

@@ -103,6 +103,8 @@ export async function startAmphoraHost(opts: AmphoraHostOptions): Promise<Runnin
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://host');
     const parts = url.pathname.split('/').filter(Boolean);
+    // A liveness probe that costs nothing however many amphorae run here.
+    if (req.method === 'GET' && url.pathname === '/') return send(res, 200, { amphorae: hosted.size });
     if (req.method === 'GET' && url.pathname === '/amphorae') {
       return send(
         res,
@@ -117,6 +119,11 @@ export async function startAmphoraHost(opts: AmphoraHostOptions): Promise<Runnin
     }
     if (parts.length === 2 && parts[0] === 'amphorae' && HOSTED_ID.test(parts[1]!)) {
       const id = parts[1]!;
+      if (req.method === 'GET') {
+        const entry = hosted.get(id);
+        if (!entry) return send(res, 404, { error: `amphora ${id} does not run here` });
+        return send(res, 200, { id, port: entry.agent.port, started: false, bootFailures: [] });
+      }
       if (req.method === 'PUT') {
         const spec = parseSpec(await readBody(req));
         if (typeof spec === 'string') return send(res, 400, { error: spec });

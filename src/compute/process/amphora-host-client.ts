@@ -19,6 +19,12 @@ const SELF = fileURLToPath(import.meta.url);
 const CLI = SELF.endsWith('.ts') ? join(SELF, '../../../cli/main.ts') : join(SELF, '../../../cli/main.js');
 const NODE_ARGS = SELF.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
 
+/** The control socket is missing or nobody listens on it: no host runs. */
+function isHostAbsent(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ECONNREFUSED';
+}
+
 /** A control API answer that is not a success. */
 export class AmphoraHostError extends Error {
   constructor(
@@ -45,8 +51,24 @@ export class AmphoraHostClient {
 
   /** Run the amphora's agent (idempotent: an agent already running is returned as it is). */
   async ensureAmphora(id: string, spec: HostedAmphoraSpec): Promise<HostedAmphora> {
+    // Ask first; only a host that is not there (no socket, nobody listening) is started, then asked again.
+    try {
+      return (await this.call('PUT', `/amphorae/${id}`, spec)) as HostedAmphora;
+    } catch (err) {
+      if (!isHostAbsent(err)) throw err;
+    }
     await this.ensureHost();
     return (await this.call('PUT', `/amphorae/${id}`, spec)) as HostedAmphora;
+  }
+
+  /** The amphora if the host runs it; undefined when it does not (or no host runs). */
+  async find(id: string): Promise<HostedAmphora | undefined> {
+    try {
+      return (await this.call('GET', `/amphorae/${id}`)) as HostedAmphora;
+    } catch (err) {
+      if (isHostAbsent(err) || (err instanceof AmphoraHostError && err.status === 404)) return undefined;
+      throw err;
+    }
   }
 
   /** Stop the amphora's agent and HAProxies. Without a running host, starts none: nothing runs there. */
@@ -114,7 +136,7 @@ export class AmphoraHostClient {
   }
 
   private async answers(): Promise<boolean> {
-    return this.call('GET', '/amphorae', undefined, 2_000).then(
+    return this.call('GET', '/', undefined, 2_000).then(
       () => true,
       () => false,
     );

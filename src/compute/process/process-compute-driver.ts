@@ -37,7 +37,7 @@ export class ProcessComputeDriver implements ComputeDriver {
     const id = request.amphoraId;
     const certDir = join(processAmphoraDir(this.dataDir, id), 'certs');
     // A resumed build of an amphora whose agent already runs keeps that agent and its certificate.
-    const running = (await this.host.list()).some((a) => a.id === id);
+    const running = (await this.host.find(id)) !== undefined;
     const cert = running
       ? await readAgentCertificate(certDir)
       : await (await this.credentials.ca()).issueServerCertificate(id, { ipAddresses: [AGENT_HOST] });
