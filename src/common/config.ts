@@ -17,6 +17,28 @@ export interface TaviaConfig {
     paginationMaxLimit: number;
     /** Largest accepted request body, bytes. */
     bodyLimit: number;
+    /**
+     * `keystone`: every call carries an `X-Auth-Token`, validated by the identity service, and Octavia's
+     * default policy applies. `noauth`: Octavia's noauth mode (everyone is an admin; project from `X-Project-Id`).
+     */
+    authStrategy: 'keystone' | 'noauth';
+  };
+  /** The identity service (Keystone v3 compatible). */
+  identity: {
+    /** Serve Tavia's own identity service here (with `api`); port 0 picks a free one. */
+    host: string;
+    port: number;
+    /** When set, tokens are validated by this external Keystone (its `/v3` root) and none is served. */
+    externalUrl: string;
+    /** Lifetime of an issued token. */
+    tokenTtlSeconds: number;
+    /** Region of the catalog's endpoints (devstack: RegionOne). */
+    region: string;
+  };
+  /** The network API (the Neutron v2.0 subset), served with `api`. */
+  networkApi: {
+    host: string;
+    port: number;
   };
   database: {
     /** `sqlite:PATH` (relative to dataDir), `sqlite::memory:` or a `postgres://` URL. */
@@ -70,7 +92,9 @@ export const DEFAULT_CONFIG: TaviaConfig = {
   dataDir: './data',
   nodeId: hostname(),
   logLevel: 'info',
-  api: { host: '127.0.0.1', port: 9876, paginationMaxLimit: 1000, bodyLimit: 1024 * 1024 },
+  api: { host: '127.0.0.1', port: 9876, paginationMaxLimit: 1000, bodyLimit: 1024 * 1024, authStrategy: 'keystone' },
+  identity: { host: '127.0.0.1', port: 5000, externalUrl: '', tokenTtlSeconds: 3600, region: 'RegionOne' },
+  networkApi: { host: '127.0.0.1', port: 9696 },
   database: { url: 'sqlite:tavia.db' },
   drivers: { compute: 'process', network: 'loopback', amphora: 'rest' },
   worker: { concurrency: 8, pollIntervalMs: 250, leaseMs: 15000, stepDelayMs: 0 },
@@ -97,6 +121,10 @@ const ENV_KEYS: Array<[string, string[], 'string' | 'number']> = [
   ['TAVIA_API_HOST', ['api', 'host'], 'string'],
   ['TAVIA_API_PORT', ['api', 'port'], 'number'],
   ['TAVIA_DATABASE_URL', ['database', 'url'], 'string'],
+  ['TAVIA_AUTH_STRATEGY', ['api', 'authStrategy'], 'string'],
+  ['TAVIA_IDENTITY_PORT', ['identity', 'port'], 'number'],
+  ['TAVIA_IDENTITY_EXTERNAL_URL', ['identity', 'externalUrl'], 'string'],
+  ['TAVIA_NETWORK_API_PORT', ['networkApi', 'port'], 'number'],
   ['TAVIA_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'number'],
   ['TAVIA_WORKER_STEP_DELAY_MS', ['worker', 'stepDelayMs'], 'number'],
   ['TAVIA_WORKER_LEASE_MS', ['worker', 'leaseMs'], 'number'],

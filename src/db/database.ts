@@ -18,6 +18,8 @@ import pg from 'pg';
 import * as initial from './migrations/0001-initial.js';
 import * as networks from './migrations/0002-networks.js';
 import * as health from './migrations/0003-health.js';
+import * as identity from './migrations/0004-identity.js';
+import * as neutron from './migrations/0005-neutron.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -109,6 +111,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-networks': networks,
   '0003-health': health,
+  '0004-identity': identity,
+  '0005-neutron': neutron,
 };
 
 class StaticMigrationProvider implements MigrationProvider {

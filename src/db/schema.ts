@@ -1,3 +1,5 @@
+import type { IdentityTables } from './schema-identity.js';
+import type { NeutronTables } from './schema-neutron.js';
 import type { Generated } from 'kysely';
 
 /**
@@ -288,7 +290,7 @@ export interface ListenerStatisticsRow {
   updated_ms: number;
 }
 
-export interface Database {
+export interface Database extends IdentityTables, NeutronTables {
   load_balancer: LoadBalancerRow;
   listener: ListenerRow;
   pool: PoolRow;

@@ -11,6 +11,7 @@ import { Worker } from '../controller/worker/worker.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { ensureDefaultNetworks } from '../network/default-networks.js';
 import { releaseOrphanVipPorts } from '../network/orphan-ports.js';
+import type { TokenValidator } from '../identity/auth-context.js';
 
 /** Which parts of the control plane a process runs. `tavia up` runs them all. */
 export interface NodeRoles {
@@ -33,11 +34,18 @@ export interface TaviaNode {
   stop(): Promise<void>;
 }
 
+/** Parts a caller may supply instead of the configured ones (tests). */
+export interface NodeParts {
+  /** Validates the API's tokens instead of the identity service. */
+  tokens?: TokenValidator;
+}
+
 /** Open the database, bring its schema up to date and start the requested parts. */
 export async function startNode(
   config: TaviaConfig,
   roles: NodeRoles,
   log = createLogger(config.logLevel),
+  parts: NodeParts = {},
 ): Promise<TaviaNode> {
   const db = openDatabase(config.database.url, config.dataDir);
   await migrateToLatest(db);
@@ -87,7 +95,7 @@ export async function startNode(
   let url: string | undefined;
   if (roles.api) {
     try {
-      api = await buildApi({ db, config, drivers, log });
+      api = await buildApi({ db, config, drivers, log, tokens: parts.tokens });
       await api.listen({ host: config.api.host, port: config.api.port });
     } catch (err) {
       // Leave nothing running behind a node that could not start (timers, connections).

@@ -120,6 +120,9 @@ export class ProcessNode {
       TAVIA_WORKER_STEP_DELAY_MS: String(options.stepDelayMs ?? 0),
       TAVIA_LOG_LEVEL: options.logLevel ?? 'info',
       TAVIA_HEALTH_PORT: '0',
+      TAVIA_AUTH_STRATEGY: 'noauth',
+      TAVIA_IDENTITY_PORT: '0',
+      TAVIA_NETWORK_API_PORT: '0',
     });
     const args = [
       '--import',

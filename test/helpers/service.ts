@@ -5,7 +5,7 @@ import pg from 'pg';
 import { loadConfig, type TaviaConfig } from '../../src/common/config.js';
 import { createLogger } from '../../src/common/logger.js';
 import { countOpenJobs } from '../../src/controller/jobs/job-queue.js';
-import { startNode, type TaviaNode } from '../../src/service/node.js';
+import { startNode, type NodeParts, type TaviaNode } from '../../src/service/node.js';
 
 /** The database the API suite runs against: TAVIA_TEST_DB=postgres, or SQLite by default. */
 export const TEST_DIALECT = process.env.TAVIA_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
@@ -45,7 +45,7 @@ export class TestService {
     private readonly cleanup: () => Promise<void>,
   ) {}
 
-  static async start(overrides: Record<string, unknown> = {}): Promise<TestService> {
+  static async start(overrides: Record<string, unknown> = {}, parts: NodeParts = {}): Promise<TestService> {
     const dataDir = mkdtempSync(join(tmpdir(), 'tavia-test-'));
     const database = await freshDatabaseUrl();
     const config = loadConfig({
@@ -53,7 +53,9 @@ export class TestService {
       overrides: {
         dataDir,
         database: { url: database.url },
-        api: { port: 0 },
+        api: { port: 0, authStrategy: 'noauth' },
+        identity: { port: 0 },
+        networkApi: { port: 0 },
         worker: { pollIntervalMs: 100 },
         // Suites run side by side: every node's health manager on a port of its own.
         health: { port: 0 },
@@ -66,6 +68,7 @@ export class TestService {
       config,
       { api: true, worker: true, healthManager: true },
       createLogger(process.env.TAVIA_TEST_LOG ?? 'silent'),
+      parts,
     );
     return new TestService(node, config, async () => {
       await database.drop();
