@@ -185,7 +185,13 @@ async function main(): Promise<void> {
   const database = postgres ? await freshPostgres() : { url: 'sqlite:tavia.db', drop: async () => {} };
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, database: { url: database.url }, api: { host: '127.0.0.1', port: 0 } },
+    overrides: {
+      dataDir,
+      database: { url: database.url },
+      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
+      identity: { port: 0 },
+      networkApi: { port: 0 },
+    },
   });
   useNoopDrivers(config);
   const node = await startNode(config, { api: true, worker: true }, createLogger('silent'));

@@ -59,7 +59,13 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavia-density-'));
   const config = loadConfig({
     env: {},
-    overrides: { dataDir, database: { url: 'sqlite:tavia.db' }, api: { host: '127.0.0.1', port: 0 } },
+    overrides: {
+      dataDir,
+      database: { url: 'sqlite:tavia.db' },
+      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
+      identity: { port: 0 },
+      networkApi: { port: 0 },
+    },
   });
   config.drivers = { compute: 'process', network: 'loopback', amphora: 'rest' };
   config.worker.concurrency = CONCURRENCY;

@@ -110,7 +110,9 @@ async function main(): Promise<void> {
     overrides: {
       dataDir: join(workDir, 'data'),
       database: { url: 'sqlite:tavia.db' },
-      api: { host: '127.0.0.1', port: 0 },
+      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
+      identity: { port: 0 },
+      networkApi: { port: 0 },
       worker: { pollIntervalMs: 100 },
       drivers: { compute: 'process', network: 'loopback', amphora: 'rest' },
       health: { port: 0 },

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(haproxy openssl wrk)
+# haproxy: the amphorae's data plane; nftables: floating IPs (DNAT); openstack CLI + octaviaclient: the
+# walkthrough test runs the real `openstack loadbalancer ...` commands against Tavia.
+DEBIAN_PACKAGES=(haproxy openssl wrk nftables python3-openstackclient python3-octaviaclient)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

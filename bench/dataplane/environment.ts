@@ -108,7 +108,9 @@ export async function startBenchEnv(workDir: string, stops: Stops): Promise<Benc
     overrides: {
       dataDir: join(workDir, 'data'),
       database: { url: 'sqlite:tavia.db' },
-      api: { host: '127.0.0.1', port: 0 },
+      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
+      identity: { port: 0 },
+      networkApi: { port: 0 },
       worker: { pollIntervalMs: 100 },
       drivers: { compute: 'process', network: 'loopback', amphora: 'rest' },
     },

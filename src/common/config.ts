@@ -176,6 +176,8 @@ export function loadConfig(opts: { configPath?: string; env?: Env; overrides?: u
   if (env.TAVIA_NOOP === '1' || env.TAVIA_NOOP === 'true') useNoopDrivers(config);
   config = merge(config, opts.overrides ?? {});
   config.dataDir = resolve(config.dataDir);
+  if (config.api.authStrategy !== 'keystone' && config.api.authStrategy !== 'noauth')
+    throw new Error(`api.auth_strategy must be keystone or noauth, not ${String(config.api.authStrategy)}`);
   return config;
 }
 
