@@ -11,7 +11,9 @@ export class HaproxyProcess {
 
   /** Spawn at once, so the caller can register the stop before waiting for the process to answer. */
   constructor(private readonly cfgPath: string) {
-    this.child = spawn(HAPROXY, ['-W', '-db', '-f', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own session, as Tavia's amphorae run theirs: Linux's autogroup scheduler shares the CPU between
+    // sessions, so a proxy in the benchmark's session (with wrk) would be scheduled unlike Tavia's.
+    this.child = spawn(HAPROXY, ['-W', '-db', '-f', cfgPath], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
   }
 
