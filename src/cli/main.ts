@@ -9,6 +9,7 @@ import { createLogger } from '../common/logger.js';
 import { loadConfig, useNoopDrivers, type TaviaConfig } from '../common/config.js';
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { startNode, type NodeRoles } from '../service/node.js';
+import { registerClientCommands } from './client/index.js';
 
 /** Options every service command shares. */
 interface ServiceOptions {
@@ -177,6 +178,9 @@ program
     log.info('amphora host stopped');
     process.exit(0);
   });
+
+// The client: `tavia loadbalancer ...`, the twin of `openstack loadbalancer ...`.
+registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
