@@ -14,7 +14,10 @@ import { flavorRoutes } from './resources/admin/flavors.js';
 import { availabilityZoneRoutes } from './resources/admin/availability-zones.js';
 import { quotaRoutes } from './resources/admin/quotas.js';
 import { versionRoutes } from './resources/versions.js';
+import { openApiRoutes } from './openapi/openapi-routes.js';
 import { parseJsonBody } from './json-body.js';
+import { installAuthentication } from './policy/authentication.js';
+import { installPolicyEnforcement, unguardedRoutes } from './policy/enforcement.js';
 import type { ApiServices } from './services.js';
 
 /**
@@ -80,6 +83,10 @@ export async function buildApi(services: ApiServices): Promise<FastifyInstance> 
   };
   app.addContentTypeParser('*', { parseAs: 'string' }, parse);
 
+  // Authentication first, as keystonemiddleware sits in front of Octavia; then each route's policy.
+  installAuthentication(app, services);
+  installPolicyEnforcement(app, services);
+
   // A NUL can never name a resource, and PostgreSQL cannot even compare one: refuse it up front.
   app.addHook('onRequest', async (req) => {
     const url = req.url;
@@ -106,7 +113,12 @@ export async function buildApi(services: ApiServices): Promise<FastifyInstance> 
     reply.code(404).send(faultBody(404, `The resource could not be found.`));
   });
 
+  // First: it records every route registered after it, for the OpenAPI document.
+  await openApiRoutes(app);
   await versionRoutes(app);
   for (const register of ROUTE_MODULES) await register(app, services);
+  const unguarded = unguardedRoutes(app);
+  if (unguarded.length > 0 && services.config.api.authStrategy === 'keystone')
+    app.log.warn({ routes: unguarded }, 'routes without a policy: refused to every caller');
   return app;
 }

@@ -3,6 +3,7 @@ import type { SelectQueryBuilder } from 'kysely';
 import { badRequest, notFound } from '../common/errors.js';
 import type { Database } from '../db/schema.js';
 import { applyListParams, pageLinks, parseListParams, selectFields, type ListSpec, type Query } from './listing.js';
+import { authorize, listProjectScope, ownedBy } from './policy/enforcement.js';
 import type { ApiServices } from './services.js';
 
 /**
@@ -114,6 +115,41 @@ export async function showResource<T extends keyof Database>(
   const [item] = await def.serialize([row], services);
   const fields = parseListParams({ fields: (req.query as Query).fields }, { columns: {} }, 1).fields;
   return { [def.singular]: selectFields(item!, fields) };
+}
+
+/** Tables whose rows belong to a project (the owning load balancer's, for children). */
+type OwnedTable = 'load_balancer' | 'listener' | 'pool' | 'member' | 'health_monitor' | 'l7policy' | 'l7rule';
+
+/** Read one row of a project by id (404 when unknown), then check the route's policy on its project (403). */
+export async function findOwnedOrFail<T extends OwnedTable>(
+  req: FastifyRequest,
+  def: Pick<ResourceDef<T>, 'table' | 'label'>,
+  services: ApiServices,
+  id: string,
+): Promise<Database[T]> {
+  const row = await findOrFail(def, services, id);
+  authorize(req, row.project_id);
+  return row;
+}
+
+/** GET on one object of a project: 404 when unknown, 403 when the policy refuses, else the object. */
+export async function showOwnedResource<T extends OwnedTable>(
+  req: FastifyRequest,
+  def: ResourceDef<T>,
+  services: ApiServices,
+  id: string,
+): Promise<Record<string, unknown>> {
+  await findOwnedOrFail(req, def, services, id);
+  return showResource(req, def, services, id);
+}
+
+/** GET on a collection of project objects: every project for global readers, else the caller's own. */
+export function listOwnedResource<T extends OwnedTable>(
+  req: FastifyRequest,
+  def: ResourceDef<T>,
+  services: ApiServices,
+): Promise<Record<string, unknown>> {
+  return listResource(req, def, services, ownedBy(def.table, listProjectScope(req)));
 }
 
 /** Tags of many resources at once. */

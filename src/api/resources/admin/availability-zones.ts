@@ -132,3 +132,4 @@ export async function availabilityZoneRoutes(app: FastifyInstance, services: Api
     reply.code(204);
   });
 }
+export { POST_FIELDS as AVAILABILITY_ZONE_POST_FIELDS, PUT_FIELDS as AVAILABILITY_ZONE_PUT_FIELDS };

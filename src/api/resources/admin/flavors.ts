@@ -142,3 +142,4 @@ export async function flavorRoutes(app: FastifyInstance, services: ApiServices):
     reply.code(204);
   });
 }
+export { POST_FIELDS as FLAVOR_POST_FIELDS, PUT_FIELDS as FLAVOR_PUT_FIELDS };

@@ -4,6 +4,7 @@ import { MAX_QUOTA } from '../../../common/constants.js';
 import { badRequest, notFound } from '../../../common/errors.js';
 import type { QuotaRow } from '../../../db/schema.js';
 import type { QuotaName } from '../../quota-check.js';
+import { listProjectScope, ownedBy } from '../../policy/enforcement.js';
 import { listCollection, type CollectionDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { int, validateBody, type Clean, type FieldMap } from '../../validation/fields.js';
@@ -105,7 +106,10 @@ export async function quotaRoutes(app: FastifyInstance, services: ApiServices): 
   const defaults = async () => ({ quota: quotaBody(effective(undefined, config)) });
   type ByProject = { Params: { project_id: string } };
 
-  app.get('/v2/lbaas/quotas', (req) => listCollection(req, quotaList, services, (rows) => rows.map(listItem)));
+  // Quota readers see their own project's row; global quota readers every row (policy in route-policies.ts).
+  app.get('/v2/lbaas/quotas', (req) =>
+    listCollection(req, quotaList, services, (rows) => rows.map(listItem), ownedBy('quota', listProjectScope(req))),
+  );
   app.get('/v2/lbaas/quotas/defaults', defaults);
   app.get<ByProject>('/v2/lbaas/quotas/:project_id/default', defaults);
   app.get<ByProject>('/v2/lbaas/quotas/:project_id', async (req) => ({
@@ -145,3 +149,4 @@ export async function quotaRoutes(app: FastifyInstance, services: ApiServices): 
     reply.code(202);
   });
 }
+export { PUT_FIELDS as QUOTA_PUT_FIELDS };

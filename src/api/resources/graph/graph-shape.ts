@@ -186,3 +186,6 @@ export function readPoolGraph(body: Clean, rawBody: unknown): PoolShape {
 export function readListenerGraph(body: Clean, rawBody: unknown): ListenerShape {
   return reader(rawBody, 'listener_').listenerChildren(body, 'listener_.listener');
 }
+export { POOL_FIELDS as GRAPH_POOL_FIELDS, LISTENER_FIELDS as GRAPH_LISTENER_FIELDS };
+export { POLICY_FIELDS as GRAPH_POLICY_FIELDS };
+export { HEALTH_MONITOR_FIELDS as GRAPH_HEALTH_MONITOR_FIELDS, MEMBER_FIELDS as GRAPH_MEMBER_FIELDS };

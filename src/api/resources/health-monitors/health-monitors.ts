@@ -5,7 +5,8 @@ import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue
 import { lockTarget } from '../../../db/provisioning.js';
 import { toBool, type HealthMonitorRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
-import { findOrFail, listResource, showResource } from '../../resource.js';
+import { authorize } from '../../policy/enforcement.js';
+import { findOwnedOrFail, listOwnedResource, showOwnedResource, showResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { checkHealthMonitorSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
@@ -58,14 +59,15 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
   const { db, config } = services;
   const plane = haproxyDataPlane(config);
 
-  app.get('/v2/lbaas/healthmonitors', (req) => listResource(req, healthMonitorDef, services));
+  app.get('/v2/lbaas/healthmonitors', (req) => listOwnedResource(req, healthMonitorDef, services));
   app.get<ItemParams>('/v2/lbaas/healthmonitors/:id', (req) =>
-    showResource(req, healthMonitorDef, services, req.params.id),
+    showOwnedResource(req, healthMonitorDef, services, req.params.id),
   );
 
   app.post('/v2/lbaas/healthmonitors', async (req, reply) => {
     const body = checkHmPatterns(validateBody(req.body, 'healthmonitor', 'health_monitor_', HM_POST_FIELDS, true));
     const pool = await findPool(services, body.pool_id as string);
+    authorize(req, pool.project_id);
     const type = body.type as string;
     checkTypeForPool(pool.protocol, type, body.delay as number);
     checkHttpOnlyFields(type, body, false);
@@ -114,7 +116,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
 
   app.put<ItemParams>('/v2/lbaas/healthmonitors/:id', async (req) => {
     const body = checkHmPatterns(validateBody(req.body, 'healthmonitor', 'health_monitor_', HM_PUT_FIELDS, false));
-    const hm = await findOrFail(healthMonitorDef, services, req.params.id);
+    const hm = await findOwnedOrFail(req, healthMonitorDef, services, req.params.id);
     const pool = await findPool(services, hm.pool_id);
     checkHttpOnlyFields(hm.type, body, true);
     checkTimingNotCleared(body);
@@ -154,7 +156,7 @@ export async function healthMonitorRoutes(app: FastifyInstance, services: ApiSer
   });
 
   app.delete<ItemParams>('/v2/lbaas/healthmonitors/:id', async (req, reply) => {
-    const hm = await findOrFail(healthMonitorDef, services, req.params.id);
+    const hm = await findOwnedOrFail(req, healthMonitorDef, services, req.params.id);
     const pool = await findPool(services, hm.pool_id);
     await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockPoolParents(trx, pool);

@@ -14,7 +14,8 @@ import type { ChangeTarget } from '../../../controller/worker/flows/apply-change
 import { lockTarget, type Tx } from '../../../db/provisioning.js';
 import { toBool, type Database, type L7PolicyRow, type ListenerRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
-import { findOrFail, groupIds, listResource, showResource, type ResourceDef } from '../../resource.js';
+import { authorize } from '../../policy/enforcement.js';
+import { findOwnedOrFail, groupIds, listOwnedResource, showOwnedResource, type ResourceDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { checkL7RuleSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import {
@@ -194,15 +195,16 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
   const { db, config } = services;
   const plane = haproxyDataPlane(config);
 
-  app.get('/v2/lbaas/l7policies', (req) => listResource(req, l7PolicyDef, services));
+  app.get('/v2/lbaas/l7policies', (req) => listOwnedResource(req, l7PolicyDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', (req) =>
-    showResource(req, l7PolicyDef, services, req.params.id),
+    showOwnedResource(req, l7PolicyDef, services, req.params.id),
   );
 
   app.post('/v2/lbaas/l7policies', async (req, reply) => {
     const body = validateBody(req.body, 'l7policy', 'l7policy_', POST_FIELDS, true);
     checkRedirectUrls(body);
     const parents = await loadPolicyParents(db.kysely, body.listener_id as string);
+    authorize(req, parents.loadBalancer.project_id);
     checkPolicyListenerProtocol(parents.listener.protocol);
     const redirect = resolveRedirect(
       {
@@ -274,7 +276,7 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', async (req) => {
     const id = req.params.id;
-    const current = await findOrFail(l7PolicyDef, services, id);
+    const current = await findOwnedOrFail(req, l7PolicyDef, services, id);
     const body = validateBody(req.body, 'l7policy', 'l7policy_', PUT_FIELDS, false);
     checkRedirectUrls(body);
     const redirect = resolveRedirect(current, sanitizeRedirectArgs(body, false));
@@ -312,7 +314,7 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
 
   app.delete<{ Params: { id: string } }>('/v2/lbaas/l7policies/:id', async (req, reply) => {
     const id = req.params.id;
-    const current = await findOrFail(l7PolicyDef, services, id);
+    const current = await findOwnedOrFail(req, l7PolicyDef, services, id);
     const parents = await loadPolicyParents(db.kysely, current.listener_id);
     await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockPolicyParents(trx, parents);
@@ -333,3 +335,4 @@ export async function l7PolicyRoutes(app: FastifyInstance, services: ApiServices
 function uniqueTags(tags: unknown): string[] {
   return [...new Set((tags as string[] | null | undefined) ?? [])];
 }
+export { POST_FIELDS as L7POLICY_POST_FIELDS, PUT_FIELDS as L7POLICY_PUT_FIELDS };

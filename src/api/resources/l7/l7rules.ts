@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MAX_RULES_PER_POLICY } from '../../../common/constants.js';
 import { conflict, notFound } from '../../../common/errors.js';
 import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue.js';
 import { lockTarget } from '../../../db/provisioning.js';
 import { toBool, type L7PolicyRow, type L7RuleRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
+import { authorize } from '../../policy/enforcement.js';
 import { listResource, loadTags, showResource, type ResourceDef } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { checkL7RuleSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
@@ -68,6 +69,13 @@ async function findPolicy(services: ApiServices, policyId: string): Promise<L7Po
   return policy;
 }
 
+/** The policy of the URL, then the route's policy on its project (403 for another project's). */
+async function findOwnedPolicy(req: FastifyRequest, services: ApiServices, policyId: string): Promise<L7PolicyRow> {
+  const policy = await findPolicy(services, policyId);
+  authorize(req, policy.project_id);
+  return policy;
+}
+
 /** A rule of the URL's policy; a rule of another policy is not found here. */
 async function findRule(services: ApiServices, policy: L7PolicyRow, ruleId: string): Promise<L7RuleRow> {
   const rule = await services.db.kysely
@@ -87,18 +95,18 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
   const item = `${collection}/:ruleId`;
 
   app.get<{ Params: PolicyParams }>(collection, async (req) => {
-    const policy = await findPolicy(services, req.params.policyId);
+    const policy = await findOwnedPolicy(req, services, req.params.policyId);
     return listResource(req, l7RuleDef, services, (q) => q.where('l7policy_id', '=', policy.id));
   });
 
   app.get<{ Params: RuleParams }>(item, async (req) => {
-    const policy = await findPolicy(services, req.params.policyId);
+    const policy = await findOwnedPolicy(req, services, req.params.policyId);
     await findRule(services, policy, req.params.ruleId);
     return showResource(req, l7RuleDef, services, req.params.ruleId);
   });
 
   app.post<{ Params: PolicyParams }>(collection, async (req, reply) => {
-    const policy = await findPolicy(services, req.params.policyId);
+    const policy = await findOwnedPolicy(req, services, req.params.policyId);
     const body = validateBody(req.body, 'rule', 'rule_', RULE_POST_FIELDS, true);
     const parents = await loadPolicyParents(db.kysely, policy.listener_id);
     const projectId = parents.loadBalancer.project_id;
@@ -138,7 +146,7 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
   });
 
   app.put<{ Params: RuleParams }>(item, async (req) => {
-    const policy = await findPolicy(services, req.params.policyId);
+    const policy = await findOwnedPolicy(req, services, req.params.policyId);
     const current = await findRule(services, policy, req.params.ruleId);
     const body = validateBody(req.body, 'rule', 'rule_', RULE_PUT_FIELDS, false);
     const changes: Partial<L7RuleRow> = {};
@@ -180,7 +188,7 @@ export async function l7RuleRoutes(app: FastifyInstance, services: ApiServices):
   });
 
   app.delete<{ Params: RuleParams }>(item, async (req, reply) => {
-    const policy = await findPolicy(services, req.params.policyId);
+    const policy = await findOwnedPolicy(req, services, req.params.policyId);
     const current = await findRule(services, policy, req.params.ruleId);
     const parents = await loadPolicyParents(db.kysely, policy.listener_id);
     await db.kysely.transaction().execute(async (trx) => {

@@ -4,7 +4,8 @@ import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue
 import { lockLoadBalancerForChild, lockTarget, type LockedRef, type Tx } from '../../../db/provisioning.js';
 import type { ListenerRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
-import { findOrFail, listResource, showResource } from '../../resource.js';
+import { authorize } from '../../policy/enforcement.js';
+import { findOrFail, findOwnedOrFail, listOwnedResource, showOwnedResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { checkListenerSupport, haproxyDataPlane, type HaproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
@@ -69,19 +70,21 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
   const { db, config } = services;
   const plane = haproxyDataPlane(config);
 
-  app.get('/v2/lbaas/listeners', (req) => listResource(req, listenerDef, services));
+  app.get('/v2/lbaas/listeners', (req) => listOwnedResource(req, listenerDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id', (req) =>
-    showResource(req, listenerDef, services, req.params.id),
+    showOwnedResource(req, listenerDef, services, req.params.id),
   );
 
   app.get<{ Params: { id: string } }>('/v2/lbaas/listeners/:id/stats', async (req) => {
-    await findOrFail(listenerDef, services, req.params.id);
+    await findOwnedOrFail(req, listenerDef, services, req.params.id);
     return { stats: await listenerStats(db.kysely, req.params.id) };
   });
 
   app.post('/v2/lbaas/listeners', async (req, reply) => {
     const body = validateBody(req.body, 'listener', 'listener_', LISTENER_POST_FIELDS, true);
     const lb = await findOrFail(LOAD_BALANCER, services, body.loadbalancer_id as string);
+    // A listener belongs to its load balancer's project, whatever the body says.
+    authorize(req, lb.project_id);
     // The listener's own rules, and those of the default pool and L7 policies its body may embed.
     const graph = planListenerGraph(readListenerGraph(body, req.body), req.body);
     const plan = graph.listeners[0]!;
@@ -110,7 +113,7 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
   });
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/listeners/:id', async (req) => {
-    const current = await findOrFail(listenerDef, services, req.params.id);
+    const current = await findOwnedOrFail(req, listenerDef, services, req.params.id);
     const body = validateBody(req.body, 'listener', 'listener_', LISTENER_PUT_FIELDS, false);
     checkListenerUpdate(body, current);
     checkListenerSupport(plane, current.protocol, body);
@@ -141,7 +144,7 @@ export async function listenerRoutes(app: FastifyInstance, services: ApiServices
   });
 
   app.delete<{ Params: { id: string } }>('/v2/lbaas/listeners/:id', async (req, reply) => {
-    const current = await findOrFail(listenerDef, services, req.params.id);
+    const current = await findOwnedOrFail(req, listenerDef, services, req.params.id);
     await db.kysely.transaction().execute(async (trx) => {
       const locked = [await lockLoadBalancerForChild(trx, current.load_balancer_id)];
       await lockTarget(trx, 'listener', current.id, 'PENDING_DELETE');

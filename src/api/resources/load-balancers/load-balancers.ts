@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PROVIDERS } from '../../../common/constants.js';
 import { badRequest, validationFailure } from '../../../common/errors.js';
 import { newId, nowTimestamp } from '../../../common/ids.js';
@@ -9,7 +9,16 @@ import { lockLoadBalancerItself, type LockedRef } from '../../../db/provisioning
 import { toBool, type LoadBalancerRow } from '../../../db/schema.js';
 import { owningProject, requestContext } from '../../context.js';
 import { enforceQuotas } from '../../quota-check.js';
-import { findOrFail, groupIds, listResource, loadTags, showResource, type ResourceDef } from '../../resource.js';
+import { authorize } from '../../policy/enforcement.js';
+import {
+  findOwnedOrFail,
+  groupIds,
+  listOwnedResource,
+  loadTags,
+  showOwnedResource,
+  showResource,
+  type ResourceDef,
+} from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { bool, ip, listOf, str, uuid, validateBody, type FieldMap } from '../../validation/fields.js';
 import { createGraphChildren, countGraph, type GraphResult } from '../graph/load-balancer-graph-create.js';
@@ -181,15 +190,17 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
   const { db, config, drivers } = services;
   const plane = haproxyDataPlane(config);
 
-  app.get('/v2/lbaas/loadbalancers', (req) => listResource(req, loadBalancerDef, services));
+  app.get('/v2/lbaas/loadbalancers', (req) => listOwnedResource(req, loadBalancerDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id', (req) =>
-    showResource(req, loadBalancerDef, services, req.params.id),
+    showOwnedResource(req, loadBalancerDef, services, req.params.id),
   );
 
   app.post('/v2/lbaas/loadbalancers', async (req, reply) => {
     const body = validateBody(req.body, 'loadbalancer', 'load_balancer', POST_FIELDS, true);
     const ctx = requestContext(req);
     const projectId = owningProject(ctx, body);
+    // A member creates in its own project only; an administrator in any (before a VIP is taken).
+    authorize(req, projectId);
     if (!body.vip_port_id && !body.vip_network_id && !body.vip_subnet_id)
       throw validationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
     const provider = (body.provider as string | null | undefined) ?? 'amphora';
@@ -263,7 +274,7 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id', async (req) => {
     const id = req.params.id;
-    await findOrFail(loadBalancerDef, services, id);
+    await findOwnedOrFail(req, loadBalancerDef, services, id);
     const body = validateBody(req.body, 'loadbalancer', 'load_balancer', PUT_FIELDS, false);
     checkLoadBalancerSupport(plane, body);
     await db.kysely.transaction().execute(async (trx) => {
@@ -292,7 +303,7 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     '/v2/lbaas/loadbalancers/:id',
     async (req, reply) => {
       const id = req.params.id;
-      await findOrFail(loadBalancerDef, services, id);
+      await findOwnedOrFail(req, loadBalancerDef, services, id);
       const cascade = ['true', '1', 'yes', 't', 'on', 'y'].includes(String(req.query.cascade ?? '').toLowerCase());
       await db.kysely.transaction().execute(async (trx) => {
         await lockLoadBalancerItself(trx, id, 'PENDING_DELETE', ['ACTIVE', 'ERROR']);
@@ -317,8 +328,8 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
     },
   );
 
-  const status = async (req: { params: { id: string } }) => {
-    await findOrFail(loadBalancerDef, services, req.params.id);
+  const status = async (req: FastifyRequest<{ Params: { id: string } }>) => {
+    await findOwnedOrFail(req, loadBalancerDef, services, req.params.id);
     const graph = await loadLoadBalancerGraph(db.kysely, req.params.id);
     return { statuses: { loadbalancer: statusTree(graph!) } };
   };
@@ -326,13 +337,13 @@ export async function loadBalancerRoutes(app: FastifyInstance, services: ApiServ
   app.get<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id/statuses', status);
 
   app.get<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id/stats', async (req) => {
-    await findOrFail(loadBalancerDef, services, req.params.id);
+    await findOwnedOrFail(req, loadBalancerDef, services, req.params.id);
     return { stats: await loadBalancerStats(db.kysely, req.params.id) };
   });
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/loadbalancers/:id/failover', async (req, reply) => {
     const id = req.params.id;
-    await findOrFail(loadBalancerDef, services, id);
+    await findOwnedOrFail(req, loadBalancerDef, services, id);
     await db.kysely.transaction().execute(async (trx) => {
       const lock: LockedRef = await lockLoadBalancerItself(trx, id, 'PENDING_UPDATE', ['ACTIVE', 'ERROR']);
       // Every amphora of the load balancer is replaced, by the flow the failover watch also queues.
@@ -360,3 +371,4 @@ async function markTreePendingDelete(trx: Parameters<typeof lockLoadBalancerItse
   await trx.updateTable('listener').set(set).where('load_balancer_id', '=', lbId).execute();
   await trx.updateTable('pool').set(set).where('load_balancer_id', '=', lbId).execute();
 }
+export { POST_FIELDS as LOAD_BALANCER_POST_FIELDS, PUT_FIELDS as LOAD_BALANCER_PUT_FIELDS };

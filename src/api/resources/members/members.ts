@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { notFound, validationFailure } from '../../../common/errors.js';
 import { nowTimestamp } from '../../../common/ids.js';
 import { enqueueJob, notifyJobsQueued } from '../../../controller/jobs/job-queue.js';
@@ -6,6 +6,7 @@ import type { ChangeTarget } from '../../../controller/worker/flows/apply-change
 import { lockTarget, type Tx } from '../../../db/provisioning.js';
 import type { MemberRow, PoolRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
+import { authorize } from '../../policy/enforcement.js';
 import { listResource, showResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { checkMemberSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
@@ -32,6 +33,13 @@ async function findMemberOfPool(services: ApiServices, poolId: string, id: strin
   const row = await services.db.kysely.selectFrom('member').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row || row.pool_id !== poolId) throw notFound(`Member ${id} not found.`);
   return row;
+}
+
+/** The pool of the URL (404 when unknown), then the route's policy on its project (403). */
+async function findOwnedPool(req: FastifyRequest, services: ApiServices, poolId: string): Promise<PoolRow> {
+  const pool = await findPool(services, poolId);
+  authorize(req, pool.project_id);
+  return pool;
 }
 
 /** Insert a member, answering 409 for an (address, port) the pool already has, whether seen first or by the index. */
@@ -82,18 +90,18 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
   const item = `${collection}/:member_id`;
 
   app.get<PoolParams>(collection, async (req) => {
-    const pool = await findPool(services, req.params.pool_id);
+    const pool = await findOwnedPool(req, services, req.params.pool_id);
     return listResource(req, memberDef, services, (q) => q.where('pool_id', '=', pool.id));
   });
 
   app.get<MemberParams>(item, async (req) => {
-    const pool = await findPool(services, req.params.pool_id);
+    const pool = await findOwnedPool(req, services, req.params.pool_id);
     await findMemberOfPool(services, pool.id, req.params.member_id);
     return showResource(req, memberDef, services, req.params.member_id);
   });
 
   app.post<PoolParams>(collection, async (req, reply) => {
-    const pool = await findPool(services, req.params.pool_id);
+    const pool = await findOwnedPool(req, services, req.params.pool_id);
     const body = validateBody(req.body, 'member', 'member_', MEMBER_POST_FIELDS, true);
     checkMemberAddresses(body);
     checkMemberSupport(plane, pool.protocol, body);
@@ -122,7 +130,7 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
   });
 
   app.put<MemberParams>(item, async (req) => {
-    const pool = await findPool(services, req.params.pool_id);
+    const pool = await findOwnedPool(req, services, req.params.pool_id);
     const body = validateBody(req.body, 'member', 'member_', MEMBER_PUT_FIELDS, false);
     checkMemberAddresses(body);
     checkMemberSupport(plane, pool.protocol, body);
@@ -152,7 +160,7 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
   });
 
   app.delete<MemberParams>(item, async (req, reply) => {
-    const pool = await findPool(services, req.params.pool_id);
+    const pool = await findOwnedPool(req, services, req.params.pool_id);
     const member = await findMemberOfPool(services, pool.id, req.params.member_id);
     await db.kysely.transaction().execute(async (trx) => {
       const locked = await lockPoolParents(trx, pool);
@@ -169,7 +177,7 @@ export async function memberRoutes(app: FastifyInstance, services: ApiServices):
   });
 
   app.put<PoolParams & { Querystring: { additive_only?: string } }>(collection, async (req, reply) => {
-    const pool = await findPool(services, req.params.pool_id);
+    const pool = await findOwnedPool(req, services, req.params.pool_id);
     const entries = validateBatchBody(req.body);
     entries.forEach(checkMemberAddresses);
     for (const entry of entries) checkMemberSupport(plane, pool.protocol, entry);

@@ -10,7 +10,8 @@ import {
 } from '../../../db/provisioning.js';
 import type { ListenerRow, PoolRow } from '../../../db/schema.js';
 import { enforceQuotas } from '../../quota-check.js';
-import { findOrFail, listResource, showResource } from '../../resource.js';
+import { authorize } from '../../policy/enforcement.js';
+import { findOrFail, findOwnedOrFail, listOwnedResource, showOwnedResource } from '../../resource.js';
 import type { ApiServices } from '../../services.js';
 import { checkPoolSupport, haproxyDataPlane } from '../../validation/data-plane-support.js';
 import { validateBody } from '../../validation/fields.js';
@@ -44,9 +45,9 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
   const { db, config } = services;
   const plane = haproxyDataPlane(config);
 
-  app.get('/v2/lbaas/pools', (req) => listResource(req, poolDef, services));
+  app.get('/v2/lbaas/pools', (req) => listOwnedResource(req, poolDef, services));
   app.get<{ Params: { id: string } }>('/v2/lbaas/pools/:id', (req) =>
-    showResource(req, poolDef, services, req.params.id),
+    showOwnedResource(req, poolDef, services, req.params.id),
   );
 
   app.post('/v2/lbaas/pools', async (req, reply) => {
@@ -56,12 +57,14 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
     let listener: ListenerRow | undefined;
     if (typeof body.listener_id === 'string') {
       listener = await findOrFail(LISTENER, services, body.listener_id);
+      authorize(req, listener.project_id);
       // Octavia skips this check when loadbalancer_id is given too; a pool the listener cannot use is refused either way.
       checkPoolProtocol(listener.protocol, body.protocol as string);
     }
     const lbId = (body.loadbalancer_id as string | null | undefined) ?? listener?.load_balancer_id;
     if (!lbId) throw validationFailure('Must provide at least one of: loadbalancer_id, listener_id');
     const lb = await findOrFail(LOAD_BALANCER, services, lbId);
+    authorize(req, lb.project_id);
     if (listener && listener.load_balancer_id !== lb.id)
       throw validationFailure(`Listener ${listener.id} does not belong to Load Balancer ${lb.id}.`);
     checkPoolPlanSupport(plane, plan, listener ? [listener.protocol] : []);
@@ -100,7 +103,7 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
   });
 
   app.put<{ Params: { id: string } }>('/v2/lbaas/pools/:id', async (req) => {
-    const current = await findOrFail(poolDef, services, req.params.id);
+    const current = await findOwnedOrFail(req, poolDef, services, req.params.id);
     const body = validateBody(req.body, 'pool', 'pool_', POOL_PUT_FIELDS, false);
     if (body.lb_algorithm === null)
       throw badRequest(`Invalid input for field/attribute lb_algorithm. Value: 'None'. Mandatory field missing.`);
@@ -145,7 +148,7 @@ export async function poolRoutes(app: FastifyInstance, services: ApiServices): P
   });
 
   app.delete<{ Params: { id: string } }>('/v2/lbaas/pools/:id', async (req, reply) => {
-    const current = await findOrFail(poolDef, services, req.params.id);
+    const current = await findOwnedOrFail(req, poolDef, services, req.params.id);
     await db.kysely.transaction().execute(async (trx) => {
       const policy = await trx
         .selectFrom('l7policy')
