@@ -10,6 +10,7 @@ import { loadConfig, useNoopDrivers, type TaviaConfig } from '../common/config.j
 import { migrateToLatest, openDatabase } from '../db/database.js';
 import { startNode, type NodeRoles } from '../service/node.js';
 import { registerClientCommands } from './client/index.js';
+import { registerIdentityCommands } from '../identity/index.js';
 
 /** Options every service command shares. */
 interface ServiceOptions {
@@ -48,8 +49,17 @@ function serviceCommand(program: Command, name: string, description: string, rol
     .option('--health-host <address>', 'heartbeat address of the health manager (default 127.0.0.1)')
     .option('--health-port <port>', 'heartbeat UDP port of the health manager (default 5555)')
     .action(async (opts: ServiceOptions) => {
+      // Signals are taken from the first moment: one that arrives while the node starts stops it once started.
+      let stopSignal: string | undefined;
+      let stopNow: ((signal: string) => void) | undefined;
+      const onSignal = (signal: string) => {
+        stopSignal ??= signal;
+        stopNow?.(signal);
+      };
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
+      process.once('SIGINT', () => onSignal('SIGINT'));
       const node = await startNode(configFrom(opts), roles);
-      const shutdown = (signal: string) => {
+      stopNow = (signal: string) => {
         node.log.info({ signal }, 'stopping');
         node.stop().then(
           () => process.exit(0),
@@ -59,8 +69,7 @@ function serviceCommand(program: Command, name: string, description: string, rol
           },
         );
       };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      if (stopSignal) stopNow(stopSignal);
     });
 }
 
@@ -179,6 +188,8 @@ program
     process.exit(0);
   });
 
+// Users, projects and role assignments of the identity service, on the database itself.
+registerIdentityCommands(program, (opts) => configFrom(opts));
 // The client: `tavia loadbalancer ...`, the twin of `openstack loadbalancer ...`.
 registerClientCommands(program);
 

@@ -224,6 +224,9 @@ export interface NetworkRow {
   router_external: DbBool;
   port_security_enabled: DbBool;
   mtu: number;
+  /** Added by 0005-neutron (defaults: '' and 0). */
+  description: Generated<string>;
+  revision_number: Generated<number>;
   created_at: string;
   updated_at: string | null;
 }
@@ -239,6 +242,9 @@ export interface SubnetRow {
   /** JSON: [{"start": "...", "end": "..."}]. */
   allocation_pools: string;
   enable_dhcp: DbBool;
+  /** Added by 0005-neutron (defaults: '' and 0). */
+  description: Generated<string>;
+  revision_number: Generated<number>;
   created_at: string;
   updated_at: string | null;
 }
@@ -255,6 +261,10 @@ export interface PortRow {
   mac_address: string;
   admin_state_up: DbBool;
   status: string;
+  /** Added by 0005-neutron (defaults: '', 0 and true). */
+  description: Generated<string>;
+  revision_number: Generated<number>;
+  port_security_enabled: Generated<DbBool>;
   created_at: string;
   updated_at: string | null;
 }

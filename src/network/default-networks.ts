@@ -1,6 +1,8 @@
 import { nowTimestamp } from '../common/ids.js';
 import type { Db } from '../db/database.js';
 import type { NetworkRow, SubnetRow } from '../db/schema.js';
+import { DEFAULT_NETWORK_IDS } from './default-ids.js';
+import { ensureDefaultRouter } from './routers.js';
 
 /**
  * The networks a devstack cloud starts with, on loopback ranges so a single host can bind every address:
@@ -12,16 +14,13 @@ import type { NetworkRow, SubnetRow } from '../db/schema.js';
  * back at the next start.
  */
 
-export const DEFAULT_NETWORK_IDS = {
-  private: 'ec1357b8-9a3f-4afa-87a2-f644d28accdb',
-  privateSubnet: '7ff6be40-0bf2-4446-a5dd-c4094df14257',
-  public: '861b7f9b-5e1b-4225-ad5c-c2bea21519ba',
-  publicSubnet: 'ccbd5b61-d3c2-4586-81aa-16163ef77089',
-} as const;
+export { DEFAULT_NETWORK_IDS };
+
+type Stamps = 'created_at' | 'updated_at' | 'description' | 'revision_number';
 
 interface DefaultNetwork {
-  network: Omit<NetworkRow, 'created_at' | 'updated_at'>;
-  subnet: Omit<SubnetRow, 'created_at' | 'updated_at' | 'allocation_pools'> & {
+  network: Omit<NetworkRow, Stamps>;
+  subnet: Omit<SubnetRow, Stamps | 'allocation_pools'> & {
     pools: Array<{ start: string; end: string }>;
   };
 }
@@ -60,7 +59,7 @@ const DEFAULTS: DefaultNetwork[] = [
   },
 ];
 
-/** Create the default networks and subnets that are missing. */
+/** Create the default networks, subnets and devstack's `router1` (routers.ts) that are missing. */
 export async function ensureDefaultNetworks(db: Db): Promise<void> {
   const now = nowTimestamp();
   await db.kysely.transaction().execute(async (trx) => {
@@ -78,4 +77,5 @@ export async function ensureDefaultNetworks(db: Db): Promise<void> {
         .execute();
     }
   });
+  await ensureDefaultRouter(db);
 }

@@ -25,4 +25,9 @@ export interface NetworkDriver {
   allocateVip(request: VipRequest): Promise<Vip>;
   /** Release the VIP port of a deleted load balancer (delete the one made for it, detach a user's); idempotent. */
   deallocateVip(loadBalancerId: string, vip: Vip): Promise<void>;
+  /**
+   * Bring the VIP port in step with the load balancer's listeners (Octavia's `update_vip`: the port's
+   * security group opens the listener ports). Called after every configuration push; idempotent.
+   */
+  updateVip?(loadBalancerId: string): Promise<void>;
 }

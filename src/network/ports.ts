@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { newId, nowTimestamp } from '../common/ids.js';
 import type { Db } from '../db/database.js';
 import type { Tx } from '../db/provisioning.js';
@@ -11,7 +11,7 @@ import { vipFaults } from './vip-faults.js';
 
 /** Ports and their fixed IPs in the stored network model. */
 
-export interface PortWithIps extends PortRow {
+export interface PortWithIps extends Selectable<PortRow> {
   fixedIps: PortFixedIpRow[];
 }
 
@@ -50,9 +50,7 @@ export async function findPort(db: Kysely<Database>, id: string): Promise<PortWi
 
 /**
  * Create a port on the subnet's network holding `address`, or a free address of the subnet's pools when
- * none is asked for. Port and address are written in one transaction. The address is claimed with an
- * insert that does nothing on a (subnet_id, ip_address) conflict: an asked-for address already held is a
- * 409; a picked one that another process took in the meantime is picked again.
+ * none is asked for. Port and address are written in one transaction (see insertPortWithAddress).
  */
 export async function createPortWithAddress(
   db: Db,
@@ -60,38 +58,64 @@ export async function createPortWithAddress(
   port: NewPort,
   address?: number,
 ): Promise<{ portId: string; address: string }> {
-  return db.kysely.transaction().execute(async (trx) => {
-    const portId = newId();
-    const now = nowTimestamp();
-    await trx
-      .insertInto('port')
-      .values({
-        id: portId,
-        network_id: subnet.networkId,
-        project_id: port.projectId,
-        name: port.name,
-        device_owner: port.deviceOwner,
-        device_id: port.deviceId,
-        mac_address: randomMac(),
-        admin_state_up: true,
-        // No agent binds a loopback address: the port is as up as it will get.
-        status: 'ACTIVE',
-        created_at: now,
-        updated_at: null,
-      })
-      .execute();
-    if (address !== undefined) {
-      if (address === subnet.gateway || !(await claimAddress(trx, portId, subnet.id, address)))
-        throw vipFaults.addressInUse(numberToIpv4(address), subnet.id);
-      return { portId, address: numberToIpv4(address) };
-    }
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const candidate = await findFreeAddress(trx, subnet);
-      if (candidate === null) throw new SubnetExhausted(subnet.id);
-      if (await claimAddress(trx, portId, subnet.id, candidate)) return { portId, address: numberToIpv4(candidate) };
-    }
-    throw vipFaults.contended(subnet.id);
-  });
+  return db.kysely.transaction().execute((trx) => insertPortWithAddress(trx, subnet, port, address));
+}
+
+/** What a port may carry beyond NewPort when the network API or a router makes it. */
+export interface PortOptions {
+  id?: string;
+  description?: string;
+  portSecurityEnabled?: boolean;
+  adminStateUp?: boolean;
+  /** Let the port hold the subnet's gateway address (a router interface does). */
+  allowGateway?: boolean;
+}
+
+/**
+ * Insert a port holding `address`, or a free pool address, inside the caller's transaction. The address
+ * is claimed with an insert that does nothing on a (subnet_id, ip_address) conflict: an asked-for address
+ * already held is a 409; a picked one that another process took in the meantime is picked again.
+ */
+export async function insertPortWithAddress(
+  trx: Tx,
+  subnet: Subnet,
+  port: NewPort,
+  address?: number,
+  options: PortOptions = {},
+): Promise<{ portId: string; address: string }> {
+  const portId = options.id ?? newId();
+  const now = nowTimestamp();
+  await trx
+    .insertInto('port')
+    .values({
+      id: portId,
+      network_id: subnet.networkId,
+      project_id: port.projectId,
+      name: port.name,
+      device_owner: port.deviceOwner,
+      device_id: port.deviceId,
+      mac_address: randomMac(),
+      admin_state_up: options.adminStateUp ?? true,
+      // No agent binds a loopback address: the port is as up as it will get.
+      status: 'ACTIVE',
+      description: options.description ?? '',
+      port_security_enabled: options.portSecurityEnabled ?? true,
+      created_at: now,
+      updated_at: null,
+    })
+    .execute();
+  if (address !== undefined) {
+    const gatewayRefused = address === subnet.gateway && !options.allowGateway;
+    if (gatewayRefused || !(await claimAddress(trx, portId, subnet.id, address)))
+      throw vipFaults.addressInUse(numberToIpv4(address), subnet.id);
+    return { portId, address: numberToIpv4(address) };
+  }
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const candidate = await findFreeAddress(trx, subnet);
+    if (candidate === null) throw new SubnetExhausted(subnet.id);
+    if (await claimAddress(trx, portId, subnet.id, candidate)) return { portId, address: numberToIpv4(candidate) };
+  }
+  throw vipFaults.contended(subnet.id);
 }
 
 /** Insert the fixed IP unless the address is already held; false when it is (another port, maybe just now). */
@@ -128,10 +152,22 @@ export async function detachPort(db: Kysely<Database>, portId: string, deviceId:
 
 /** Delete a port and free its addresses. */
 export async function deletePort(db: Db, portId: string): Promise<void> {
-  await db.kysely.transaction().execute(async (trx) => {
-    await trx.deleteFrom('port_fixed_ip').where('port_id', '=', portId).execute();
-    await trx.deleteFrom('port').where('id', '=', portId).execute();
-  });
+  await db.kysely.transaction().execute((trx) => deletePortIn(trx, portId));
+}
+
+/**
+ * Delete a port inside the caller's transaction: its addresses are freed, its security group bindings go,
+ * and floating IPs associated with it are disassociated (Neutron does the same when a port is deleted).
+ */
+export async function deletePortIn(trx: Tx, portId: string): Promise<void> {
+  await trx
+    .updateTable('floating_ip')
+    .set({ port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', updated_at: nowTimestamp() })
+    .where('port_id', '=', portId)
+    .execute();
+  await trx.deleteFrom('port_security_group').where('port_id', '=', portId).execute();
+  await trx.deleteFrom('port_fixed_ip').where('port_id', '=', portId).execute();
+  await trx.deleteFrom('port').where('id', '=', portId).execute();
 }
 
 /** A MAC address with OpenStack's fa:16:3e prefix, as Neutron hands out. */

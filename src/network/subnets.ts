@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Database, SubnetRow } from '../db/schema.js';
 import { ipv4ToNumber, isHostAddress, parseIpv4Cidr, type Ipv4Cidr } from './ipv4.js';
 
@@ -19,7 +19,7 @@ export interface Subnet {
   pools: AddressRange[];
 }
 
-export function toSubnet(row: SubnetRow): Subnet {
+export function toSubnet(row: Selectable<SubnetRow>): Subnet {
   const cidr = row.ip_version === 4 ? parseIpv4Cidr(row.cidr) : null;
   const gateway = row.gateway_ip === null ? null : ipv4ToNumber(row.gateway_ip);
   const pools: AddressRange[] = [];

@@ -27,6 +27,10 @@ export const vipFaults = {
   subnetFull: (networkId: string) => conflict(`No more IP addresses available on network ${networkId}.`),
   unsupportedSubnet: (id: string) =>
     badRequest(`Subnet ${id} is not an IPv4 subnet; the loopback network driver allocates IPv4 addresses only.`),
+  portSecurityDisabled: (networkId: string) =>
+    badRequest(
+      `Network ${networkId} has port_security_enabled=false: a load balancer VIP needs a security group on its port. Use a network with port security enabled.`,
+    ),
   contended: (subnetId: string) =>
     new ApiError(503, `Too many concurrent address allocations on subnet ${subnetId}; please try again.`),
 };

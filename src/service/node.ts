@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '../api/app.js';
 import type { TaviaConfig } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { recoverAmphorae } from '../controller/amphora-recovery.js';
@@ -11,6 +10,7 @@ import { Worker } from '../controller/worker/worker.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
 import { ensureDefaultNetworks } from '../network/default-networks.js';
 import { releaseOrphanVipPorts } from '../network/orphan-ports.js';
+import { startPublicApis, type PublicApis } from './public-apis.js';
 import type { TokenValidator } from '../identity/auth-context.js';
 
 /** Which parts of the control plane a process runs. `tavia up` runs them all. */
@@ -30,6 +30,8 @@ export interface TaviaNode {
   health?: RunningHealthManager;
   /** `http://host:port` of the API, when this node serves it. */
   url?: string;
+  /** The APIs this node serves (Octavia, network, identity) and their URLs. */
+  apis?: PublicApis;
   log: Logger;
   stop(): Promise<void>;
 }
@@ -91,30 +93,25 @@ export async function startNode(
       unwrittenHeartbeatAgeMs: () => running.backlogMs(),
     });
   }
-  let api: FastifyInstance | undefined;
-  let url: string | undefined;
+  let apis: PublicApis | undefined;
   if (roles.api) {
     try {
-      api = await buildApi({ db, config, drivers, log, tokens: parts.tokens });
-      await api.listen({ host: config.api.host, port: config.api.port });
+      apis = await startPublicApis({ db, config, drivers, log, tokens: parts.tokens });
     } catch (err) {
       // Leave nothing running behind a node that could not start (timers, connections).
-      await api?.close().catch(() => {});
       await stopParts();
       throw err;
     }
-    const address = api.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.api.port;
-    url = `http://${config.api.host.includes(':') ? `[${config.api.host}]` : config.api.host}:${port}`;
-    log.info({ url }, 'Octavia v2 API listening');
+    log.info({ url: apis.endpoints.loadBalancer }, 'Octavia v2 API listening');
   }
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      await api?.close();
+      // The floating IP rules go with the amphorae they lead to.
+      await apis?.close({ removeForwarding: roles.worker });
       await stopParts();
       log.info('tavia stopped');
     })());
-  return { db, api, worker, health, url, log, stop };
+  return { db, api: apis?.api, worker, health, url: apis?.endpoints.loadBalancer, apis, log, stop };
 }

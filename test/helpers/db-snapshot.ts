@@ -27,6 +27,18 @@ const SNAPSHOT_TABLES: Record<SnapshotTable, true> = {
   port_fixed_ip: true,
   amphora_health: true,
   listener_statistics: true,
+  identity_domain: true,
+  identity_project: true,
+  identity_user: true,
+  identity_role: true,
+  identity_role_assignment: true,
+  identity_token: true,
+  router: true,
+  floating_ip: true,
+  security_group: true,
+  security_group_rule: true,
+  port_security_group: true,
+  default_security_group: true,
 };
 
 /**

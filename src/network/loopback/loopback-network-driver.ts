@@ -1,8 +1,10 @@
 import { validationFailure } from '../../common/errors.js';
 import type { Db } from '../../db/database.js';
+import { toBool } from '../../db/schema.js';
 import { ipv4ToNumber } from '../ipv4.js';
 import type { NetworkDriver, Vip, VipRequest } from '../network-driver.js';
 import { attachPort, createPortWithAddress, deletePort, detachPort, findPort, SubnetExhausted } from '../ports.js';
+import { deleteVipSecurityGroup, syncVipSecurityGroup } from '../security-groups.js';
 import { findSubnet, subnetContains, subnetHolds, subnetsOfNetwork, type Subnet } from '../subnets.js';
 import { vipFaults } from '../vip-faults.js';
 
@@ -38,18 +40,43 @@ export class LoopbackNetworkDriver implements NetworkDriver {
     throw validationFailure('VIP must contain one of: vip_port_id, vip_network_id, vip_subnet_id.');
   }
 
-  /** Delete the port made for the load balancer, or detach the user's port it used; idempotent. */
+  /**
+   * Delete the port made for the load balancer, or detach the user's port it used, and remove the
+   * load balancer's security group; idempotent.
+   */
   async deallocateVip(loadBalancerId: string, vip: Vip): Promise<void> {
     const port = await findPort(this.db.kysely, vip.portId);
-    if (!port || port.device_id !== deviceIdOf(loadBalancerId)) return;
-    if (port.device_owner === OWNER && port.name === portNameOf(loadBalancerId)) await deletePort(this.db, port.id);
-    else await detachPort(this.db.kysely, port.id, port.device_id);
+    if (port && port.device_id === deviceIdOf(loadBalancerId)) {
+      if (port.device_owner === OWNER && port.name === portNameOf(loadBalancerId)) await deletePort(this.db, port.id);
+      else await detachPort(this.db.kysely, port.id, port.device_id);
+    }
+    await deleteVipSecurityGroup(this.db, loadBalancerId);
+  }
+
+  /** The VIP port's `lb-<id>` security group follows the listeners (security-groups.ts). */
+  async updateVip(loadBalancerId: string): Promise<void> {
+    await syncVipSecurityGroup(this.db, loadBalancerId);
+  }
+
+  /**
+   * Octavia's VIP needs security groups on its port (an amphora VIP on a network without port security
+   * goes to ERROR there); Tavia refuses it up front instead.
+   */
+  private async refuseWithoutPortSecurity(networkId: string, portSecurityEnabled = true): Promise<void> {
+    const network = await this.db.kysely
+      .selectFrom('network')
+      .select('port_security_enabled')
+      .where('id', '=', networkId)
+      .executeTakeFirst();
+    if ((network && !toBool(network.port_security_enabled)) || !portSecurityEnabled)
+      throw vipFaults.portSecurityDisabled(networkId);
   }
 
   private async vipOnPort(request: VipRequest, portId: string): Promise<Vip> {
     const port = await findPort(this.db.kysely, portId);
     if (!port) throw vipFaults.portNotFound(portId);
     if (port.device_id !== '') throw vipFaults.portInUse(port.id, port.device_id);
+    await this.refuseWithoutPortSecurity(port.network_id, toBool(port.port_security_enabled));
     if (request.subnetId && !(await findSubnet(this.db.kysely, request.subnetId)))
       throw vipFaults.subnetNotFound(request.subnetId);
     let candidates = port.fixedIps;
@@ -78,6 +105,7 @@ export class LoopbackNetworkDriver implements NetworkDriver {
       .where('id', '=', networkId)
       .executeTakeFirst();
     if (!network) throw vipFaults.networkNotFound(networkId);
+    await this.refuseWithoutPortSecurity(networkId);
     const subnets = await subnetsOfNetwork(this.db.kysely, networkId);
     if (request.subnetId) {
       const subnet = subnets.find((s) => s.id === request.subnetId);
@@ -107,6 +135,7 @@ export class LoopbackNetworkDriver implements NetworkDriver {
    */
   private async newPort(request: VipRequest, subnet: Subnet, fullIsFault = true): Promise<Vip> {
     if (!subnet.cidr) throw vipFaults.unsupportedSubnet(subnet.id);
+    await this.refuseWithoutPortSecurity(subnet.networkId);
     let address: number | undefined;
     if (request.address !== undefined) {
       const n = ipv4ToNumber(request.address);

@@ -18,4 +18,6 @@ export class NoopNetworkDriver implements NetworkDriver {
   }
 
   async deallocateVip(): Promise<void> {}
+
+  async updateVip(): Promise<void> {}
 }

@@ -17,6 +17,8 @@ export const applyConfigStep: FlowStep = {
       if (amphora.status === 'DELETED' || amphora.status === 'PENDING_DELETE' || amphora.status === 'ERROR') continue;
       await ctx.drivers.amphora.applyConfig(amphora, graph);
     }
+    // Octavia's update_vip: the VIP port's security group opens the listener ports.
+    await ctx.drivers.network.updateVip?.(lbId);
   },
 };
 
