@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { loadConfig, useNoopDrivers } from '../src/common/config.js';
+import { useNoopDrivers } from '../src/common/config.js';
+import { benchConfig } from './lib/bench-config.js';
 import { createLogger } from '../src/common/logger.js';
 import { countOpenJobs } from '../src/controller/jobs/job-queue.js';
 import { startNode } from '../src/service/node.js';
@@ -183,16 +184,7 @@ async function main(): Promise<void> {
   const postgres = process.argv.includes('--postgres');
   const dataDir = mkdtempSync(join(tmpdir(), 'tavia-bench-'));
   const database = postgres ? await freshPostgres() : { url: 'sqlite:tavia.db', drop: async () => {} };
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir,
-      database: { url: database.url },
-      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
-      identity: { port: 0 },
-      networkApi: { port: 0 },
-    },
-  });
+  const config = benchConfig(dataDir, database.url);
   useNoopDrivers(config);
   const node = await startNode(config, { api: true, worker: true }, createLogger('silent'));
   let baseline: Awaited<ReturnType<typeof constantServer>> | undefined;

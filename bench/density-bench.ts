@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/common/config.js';
+import { benchConfig, REAL_DRIVERS } from './lib/bench-config.js';
 import { createLogger } from '../src/common/logger.js';
 import { startNode } from '../src/service/node.js';
 import { vipSubnetId } from './lib/tavia-db.js';
@@ -57,17 +57,7 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tavia-density-'));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir,
-      database: { url: 'sqlite:tavia.db' },
-      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
-      identity: { port: 0 },
-      networkApi: { port: 0 },
-    },
-  });
-  config.drivers = { compute: 'process', network: 'loopback', amphora: 'rest' };
+  const config = benchConfig(dataDir, 'sqlite:tavia.db', { drivers: REAL_DRIVERS });
   config.worker.concurrency = CONCURRENCY;
   const node = await startNode(config, { api: true, worker: true }, createLogger('warn'));
   const backend: Server = createServer((_req, res) => res.end('ok'));

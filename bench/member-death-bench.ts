@@ -18,10 +18,10 @@ import { connect, type Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../src/common/config.js';
 import { createLogger } from '../src/common/logger.js';
 import { processAgentStateDir } from '../src/compute/process/amphora-paths.js';
 import { startNode } from '../src/service/node.js';
+import { benchConfig, REAL_DRIVERS } from './lib/bench-config.js';
 import { freePort, sleep } from './lib/process-tools.js';
 import { fmt, median, table } from './lib/report.js';
 import { LB_PATH, TaviaApi } from './lib/tavia-api.js';
@@ -119,18 +119,10 @@ interface Try {
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'tavia-member-death-bench-'));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir: join(workDir, 'data'),
-      database: { url: 'sqlite:tavia.db' },
-      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
-      identity: { port: 0 },
-      networkApi: { port: 0 },
-      worker: { pollIntervalMs: 100 },
-      drivers: { compute: 'process', network: 'loopback', amphora: 'rest' },
-      health: { port: 0 },
-    },
+  const config = benchConfig(join(workDir, 'data'), 'sqlite:tavia.db', {
+    worker: { pollIntervalMs: 100 },
+    drivers: REAL_DRIVERS,
+    health: { port: 0 },
   });
   const node = await startNode(config, { api: true, worker: true, healthManager: true }, createLogger('silent'));
   const api = new TaviaApi(node.url!);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../../src/common/config.js';
+import { benchConfig, REAL_DRIVERS } from '../lib/bench-config.js';
 import { createLogger } from '../../src/common/logger.js';
 import { startNode, type TaviaNode } from '../../src/service/node.js';
 import { backendsConfig, baselineConfig } from '../lib/haproxy-configs.js';
@@ -103,17 +103,9 @@ export async function startBenchEnv(workDir: string, stops: Stops): Promise<Benc
   const tcpBaselinePort = await freePort();
   await startHaproxy(workDir, 'baseline-tcp', baselineConfig('tcp', tcpBaselinePort, pair), tcpBaselinePort, stops);
 
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir: join(workDir, 'data'),
-      database: { url: 'sqlite:tavia.db' },
-      api: { host: '127.0.0.1', port: 0, authStrategy: 'noauth' },
-      identity: { port: 0 },
-      networkApi: { port: 0 },
-      worker: { pollIntervalMs: 100 },
-      drivers: { compute: 'process', network: 'loopback', amphora: 'rest' },
-    },
+  const config = benchConfig(join(workDir, 'data'), 'sqlite:tavia.db', {
+    worker: { pollIntervalMs: 100 },
+    drivers: REAL_DRIVERS,
   });
   const node = await startNode(config, { api: true, worker: true }, createLogger('silent'));
   // node.stop() stops every amphora agent the process driver started, and their HAProxies.
