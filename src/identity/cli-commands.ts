@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { TaviaConfig } from '../common/config.js';
-import { migrateToLatest, openDatabase, type Db } from '../db/database.js';
+import type { Db } from '../db/database.js';
 import type { IdentityProjectRow, IdentityRoleRow, IdentityUserRow } from '../db/schema-identity.js';
 import { toBool } from '../db/schema.js';
 import { formatList, formatOne, parseFormat } from './cli-output.js';
@@ -54,6 +54,8 @@ async function withDb<T>(
   fn: (db: Db, domainId: string) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig({ config: opts.config, dataDir: opts.dataDir, databaseUrl: opts.databaseUrl });
+  // Loaded here, not at the top: `tavia` starts every command, and most never open a database.
+  const { migrateToLatest, openDatabase } = await import('../db/database.js');
   const db = openDatabase(config.database.url, config.dataDir);
   try {
     await migrateToLatest(db);
