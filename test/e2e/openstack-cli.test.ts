@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -226,6 +227,38 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
       '',
     );
   }
+
+  it('lets the admin add a project and a user with the identity commands; a wrong password is refused', async () => {
+    ok(await cli(admin, 'project', 'create', 'team2'), 'project create');
+    ok(await cli(admin, 'user', 'create', '--project', 'team2', '--password', 'team2-secret', 'alice'), 'user create');
+    for (const role of ['member', 'load-balancer_member'])
+      ok(await cli(admin, 'role', 'add', '--user', 'alice', '--project', 'team2', role), `role add ${role}`);
+    const assignments = json(
+      await cli(admin, 'role', 'assignment', 'list', '--user', 'alice', '--names', '-f', 'json'),
+      'role assignment list',
+    ) as Array<{ Role: string; Project: string }>;
+    assert.deepEqual(assignments.map((a) => `${a.Role}@${a.Project}`).sort(), [
+      'load-balancer_member@team2@Default',
+      'member@team2@Default',
+    ]);
+    const refused = await cli(demo, 'user', 'list');
+    assert.notEqual(refused.code, 0, 'only an admin lists users');
+
+    const aliceRc = join(svc.config.dataDir, 'alice-openrc');
+    const demoRc = readFileSync(demo, 'utf8');
+    const asAlice = (password: string) =>
+      demoRc
+        .replace(/OS_USERNAME=.*/, 'OS_USERNAME=alice')
+        .replace(/OS_PASSWORD=.*/, `OS_PASSWORD=${password}`)
+        .replace(/OS_PROJECT_NAME=.*/, 'OS_PROJECT_NAME=team2')
+        .replace(/OS_TENANT_NAME=.*/, 'OS_TENANT_NAME=team2');
+    writeFileSync(aliceRc, asAlice('team2-secret'), { mode: 0o600 });
+    assert.equal(ok(await cli(aliceRc, 'loadbalancer', 'list', '-f', 'value', '-c', 'id'), 'alice list').trim(), '');
+    writeFileSync(aliceRc, asAlice('wrong'), { mode: 0o600 });
+    const wrong = await cli(aliceRc, 'loadbalancer', 'list');
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /401|authenticat/i);
+  });
 
   it('runs with the openstack CLI: VIP and floating IP balance, --cascade deletes', () => walkthrough(cli));
 

@@ -37,6 +37,20 @@ export interface ApiResponse<T = any> {
   headers: Headers;
 }
 
+/** `base` with `overrides` on top, section by section: `{ api: { authStrategy } }` keeps the free port. */
+function mergeSections(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const under = merged[key];
+    const isSection = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    merged[key] =
+      isSection(under) && isSection(value) && key !== 'drivers'
+        ? { ...(under as object), ...(value as object) }
+        : value;
+  }
+  return merged;
+}
+
 /** A started service on a free port with its own data directory and database, and a small HTTP client. */
 export class TestService {
   private constructor(
@@ -50,19 +64,21 @@ export class TestService {
     const database = await freshDatabaseUrl();
     const config = loadConfig({
       env: {},
-      overrides: {
-        dataDir,
-        database: { url: database.url },
-        api: { port: 0, authStrategy: 'noauth' },
-        identity: { port: 0 },
-        networkApi: { port: 0 },
-        worker: { pollIntervalMs: 100 },
-        // Suites run side by side: every node's health manager on a port of its own.
-        health: { port: 0 },
-        // The API suites run Octavia's functional-test mode; traffic tests pass real drivers.
-        drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
-        ...overrides,
-      },
+      overrides: mergeSections(
+        {
+          dataDir,
+          database: { url: database.url },
+          api: { port: 0, authStrategy: 'noauth' },
+          identity: { port: 0 },
+          networkApi: { port: 0 },
+          worker: { pollIntervalMs: 100 },
+          // Suites run side by side: every node's health manager on a port of its own.
+          health: { port: 0 },
+          // The API suites run Octavia's functional-test mode; traffic tests pass real drivers.
+          drivers: { compute: 'noop', network: 'noop', amphora: 'noop' },
+        },
+        overrides,
+      ),
     });
     const node = await startNode(
       config,

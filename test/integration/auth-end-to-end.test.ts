@@ -160,3 +160,30 @@ describe('an expired token', () => {
     assert.equal((await svc.request('GET', LB_PATH, undefined, { 'x-auth-token': token })).status, 401);
   });
 });
+
+describe('tokens validated by an external Keystone', () => {
+  let keystoneNode: TestService;
+  let svc: TestService;
+  after(async () => {
+    await svc?.stop();
+    await keystoneNode?.stop();
+  });
+
+  it('serves no identity of its own and takes the tokens the external one issued', async () => {
+    keystoneNode = await TestService.start({ api: { authStrategy: 'keystone' } });
+    const authUrl = keystoneNode.node.apis!.authUrl!;
+    svc = await TestService.start({ api: { authStrategy: 'keystone' }, identity: { externalUrl: authUrl } });
+    assert.equal(svc.node.apis!.authUrl, undefined, 'no identity service of its own');
+    const rc = openrcVariables(readFileSync(join(keystoneNode.config.dataDir, 'demo-openrc'), 'utf8'));
+    const { token } = await issueToken(authUrl.replace(/\/v3$/, ''), 'demo', rc.OS_PASSWORD!, 'demo');
+    const created = await svc.request(
+      'POST',
+      LB_PATH,
+      { loadbalancer: { vip_subnet_id: SUBNET } },
+      { 'x-auth-token': token },
+    );
+    assert.equal(created.status, 201);
+    const forged = await svc.request('GET', LB_PATH, undefined, { 'x-auth-token': `${token}x` });
+    assert.equal(forged.status, 401);
+  });
+});
