@@ -14,10 +14,12 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseShowStat } from '../src/amphora/agent/heartbeat/show-stat.js';
+import { runtimeCommand } from '../src/amphora/agent/heartbeat/runtime-socket.js';
 import { createLogger } from '../src/common/logger.js';
 import { processAgentStateDir } from '../src/compute/process/amphora-paths.js';
 import { startNode } from '../src/service/node.js';
@@ -84,29 +86,10 @@ async function get(url: string): Promise<string | undefined> {
   }
 }
 
-/** `show stat` of an HAProxy stats socket: server name → sessions sent to it (`stot`). */
-function serverSessions(socketPath: string): Promise<Map<string, number>> {
-  return new Promise((resolve, reject) => {
-    const conn = connect(socketPath);
-    let text = '';
-    conn.setEncoding('utf8');
-    conn.setTimeout(2000, () => conn.destroy(new Error('stats socket timed out')));
-    conn.on('connect', () => conn.end('show stat\n'));
-    conn.on('data', (c: string) => (text += c));
-    conn.on('error', reject);
-    conn.on('end', () => {
-      const lines = text.split('\n');
-      const header = (lines[0] ?? '').replace(/^# /, '').split(',');
-      const [sv, stot] = [header.indexOf('svname'), header.indexOf('stot')];
-      const sessions = new Map<string, number>();
-      for (const line of lines.slice(1)) {
-        const cols = line.split(',');
-        if (cols.length > stot && cols[sv] !== 'FRONTEND' && cols[sv] !== 'BACKEND')
-          sessions.set(cols[sv]!, Number(cols[stot]));
-      }
-      resolve(sessions);
-    });
-  });
+/** Server name → sessions HAProxy sent to it (`stot`), from the stats socket. */
+async function serverSessions(socketPath: string): Promise<Map<string, number>> {
+  const stats = parseShowStat(await runtimeCommand(socketPath, 'show stat', 2000));
+  return new Map(stats.servers.map((server) => [server.name, server.stot]));
 }
 
 interface Try {

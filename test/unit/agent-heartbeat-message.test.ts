@@ -28,6 +28,7 @@ const server = (status: string, weight = 1): ServerStat => ({
   status,
   weight,
   checkStatus: '',
+  stot: 0,
 });
 
 describe('heartbeat message', () => {
@@ -68,8 +69,8 @@ describe('heartbeat message', () => {
       frontends: [frontend({ name: 'l1', scur: 3, stot: 900, bin: 5000, bout: 9000, ereq: 4 })],
       backends: [{ name: 'p1:l1', status: 'UP' }],
       servers: [
-        { backend: 'p1:l1', name: 'm1', status: 'UP', weight: 1, checkStatus: 'L7OK' },
-        { backend: 'p1:l1', name: 'm2', status: 'DOWN', weight: 1, checkStatus: 'L4CON' },
+        { backend: 'p1:l1', name: 'm1', status: 'UP', weight: 1, checkStatus: 'L7OK', stot: 0 },
+        { backend: 'p1:l1', name: 'm2', status: 'DOWN', weight: 1, checkStatus: 'L4CON', stot: 0 },
       ],
     };
     const lb2: HaproxyStats = {
@@ -78,7 +79,7 @@ describe('heartbeat message', () => {
         { name: 'p2:l2', status: 'DOWN' },
         { name: 'p3:l2', status: 'UP' },
       ],
-      servers: [{ backend: 'p2:l2', name: 'm3', status: 'MAINT', weight: 1, checkStatus: '' }],
+      servers: [{ backend: 'p2:l2', name: 'm3', status: 'MAINT', weight: 1, checkStatus: '', stot: 0 }],
     };
     const deltas: Record<string, ListenerTotals> = {
       l1: { tx: 100, rx: 50, totconns: 2, ereq: 1 },

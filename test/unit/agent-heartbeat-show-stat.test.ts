@@ -47,14 +47,16 @@ describe('show stat parsing', () => {
     const text = [
       '# type,status,svname,pxname,bout,bin,stot,scur,ereq,weight',
       '0,FULL,FRONTEND,l1,10,20,30,40,5,',
-      '2,UP 1/3,s1,b1,,,,,,7',
+      '2,UP 1/3,s1,b1,,,12,,,7',
       '1,DOWN,BACKEND,b1,,,,,,0',
     ].join('\n');
     const stats = parseShowStat(text);
     assert.deepEqual(stats.frontends, [
       { name: 'l1', status: 'FULL', scur: 40, slim: undefined, stot: 30, bin: 20, bout: 10, ereq: 5 },
     ]);
-    assert.deepEqual(stats.servers, [{ backend: 'b1', name: 's1', status: 'UP 1/3', weight: 7, checkStatus: '' }]);
+    assert.deepEqual(stats.servers, [
+      { backend: 'b1', name: 's1', status: 'UP 1/3', weight: 7, checkStatus: '', stot: 12 },
+    ]);
     assert.deepEqual(stats.backends, [{ name: 'b1', status: 'DOWN' }]);
   });
 

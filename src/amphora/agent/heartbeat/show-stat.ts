@@ -36,6 +36,8 @@ export interface ServerStat {
   weight: number;
   /** L4OK, L7STS, L4CON, "* L7OK" (check in progress), ...; empty without a health check. */
   checkStatus: string;
+  /** Sessions sent to this server so far. */
+  stot: number;
 }
 
 export interface HaproxyStats {
@@ -164,6 +166,7 @@ export function parseShowStat(text: string): HaproxyStats {
         status,
         weight: count(col('weight')),
         checkStatus: col('check_status') ?? '',
+        stot: count(col('stot')),
       });
     }
   }
