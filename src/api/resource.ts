@@ -111,7 +111,16 @@ export async function showResource<T extends keyof Database>(
   services: ApiServices,
   id: string,
 ): Promise<Record<string, unknown>> {
-  const row = await findOrFail(def, services, id);
+  return showRow(req, def, services, await findOrFail(def, services, id));
+}
+
+/** The response of a GET on one object already read, with `fields` honoured. */
+async function showRow<T extends keyof Database>(
+  req: FastifyRequest,
+  def: ResourceDef<T>,
+  services: ApiServices,
+  row: Database[T],
+): Promise<Record<string, unknown>> {
   const [item] = await def.serialize([row], services);
   const fields = parseListParams({ fields: (req.query as Query).fields }, { columns: {} }, 1).fields;
   return { [def.singular]: selectFields(item!, fields) };
@@ -139,8 +148,8 @@ export async function showOwnedResource<T extends OwnedTable>(
   services: ApiServices,
   id: string,
 ): Promise<Record<string, unknown>> {
-  await findOwnedOrFail(req, def, services, id);
-  return showResource(req, def, services, id);
+  // One read serves both the policy check and the answer.
+  return showRow(req, def, services, await findOwnedOrFail(req, def, services, id));
 }
 
 /** GET on a collection of project objects: every project for global readers, else the caller's own. */
