@@ -57,13 +57,10 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
       for (const [what, ms] of timings) console.log(`${ms.toFixed(0).padStart(6)} ms  ${what}`);
   });
 
-  /**
-   * The walkthrough. `lbCli` runs `<cli> loadbalancer ...` (the openstack CLI, or tavia's twin of it);
-   * floating IPs and subnets always go through `openstack` (the network service's own commands).
-   */
-  async function walkthrough(lbCli: (rc: string, ...args: string[]) => Promise<CliRun>): Promise<void> {
+  /** The walkthrough, with every command run by `client`: the openstack CLI, or tavia's twin of it. */
+  async function walkthrough(client: (rc: string, ...args: string[]) => Promise<CliRun>): Promise<void> {
     const created = json(
-      await lbCli(
+      await client(
         demo,
         'loadbalancer',
         'create',
@@ -81,16 +78,16 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
     assert.match(created.vip_address, /^127\.10\./);
 
     const listed = ok(
-      await lbCli(demo, 'loadbalancer', 'list', '-f', 'value', '-c', 'name', '-c', 'provisioning_status'),
+      await client(demo, 'loadbalancer', 'list', '-f', 'value', '-c', 'name', '-c', 'provisioning_status'),
       'list',
     );
     assert.equal(listed.trim(), 'lb1 ACTIVE');
-    const shown = json(await lbCli(demo, 'loadbalancer', 'show', 'lb1', '-f', 'json'), 'loadbalancer show');
+    const shown = json(await client(demo, 'loadbalancer', 'show', 'lb1', '-f', 'json'), 'loadbalancer show');
     assert.equal(shown.id, created.id);
     assert.equal(shown.operating_status === 'ONLINE' || shown.operating_status === 'OFFLINE', true);
 
     ok(
-      await lbCli(
+      await client(
         demo,
         'loadbalancer',
         'listener',
@@ -107,7 +104,7 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
       'listener create',
     );
     ok(
-      await lbCli(
+      await client(
         demo,
         'loadbalancer',
         'pool',
@@ -126,7 +123,7 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
     );
     for (const b of backends)
       ok(
-        await lbCli(
+        await client(
           demo,
           'loadbalancer',
           'member',
@@ -143,7 +140,7 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
         'member create',
       );
     ok(
-      await lbCli(
+      await client(
         demo,
         'loadbalancer',
         'healthmonitor',
@@ -168,62 +165,62 @@ describe('the openstack CLI walkthrough', { timeout: 600_000 }, () => {
     const throughVip = tally(await namesOf(vip, 10));
     assert.deepEqual(throughVip, { 'member-a': 5, 'member-b': 5 });
 
-    const tree = json(await lbCli(demo, 'loadbalancer', 'status', 'show', 'lb1'), 'status show');
+    const tree = json(await client(demo, 'loadbalancer', 'status', 'show', 'lb1'), 'status show');
     const members = tree.loadbalancer.listeners[0].pools[0].members as Array<{ name: string }>;
     assert.deepEqual(members.map((m) => m.name).sort(), ['member-a', 'member-b']);
 
     // Statistics come from heartbeats: wait for the ten requests to be counted.
     await waitFor('stats to count the requests', 15_000, async () => {
-      const stats = json(await lbCli(demo, 'loadbalancer', 'stats', 'show', 'lb1', '-f', 'json'), 'stats show');
+      const stats = json(await client(demo, 'loadbalancer', 'stats', 'show', 'lb1', '-f', 'json'), 'stats show');
       return stats.total_connections >= 10 ? stats : undefined;
     });
 
     ok(
-      await lbCli(demo, 'loadbalancer', 'listener', 'set', '--timeout-client-data', '30000', '--wait', 'l1'),
+      await client(demo, 'loadbalancer', 'listener', 'set', '--timeout-client-data', '30000', '--wait', 'l1'),
       'listener set',
     );
     const timeout = ok(
-      await lbCli(demo, 'loadbalancer', 'listener', 'show', 'l1', '-f', 'value', '-c', 'timeout_client_data'),
+      await client(demo, 'loadbalancer', 'listener', 'show', 'l1', '-f', 'value', '-c', 'timeout_client_data'),
       'listener show',
     );
     assert.equal(timeout.trim(), '30000');
 
     // The amphora API is an administrator's: the demo user is refused, the admin sees the real amphora.
-    const refused = await lbCli(demo, 'loadbalancer', 'amphora', 'list', '-c', 'lb_network_ip', '-f', 'value');
+    const refused = await client(demo, 'loadbalancer', 'amphora', 'list', '-c', 'lb_network_ip', '-f', 'value');
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /403|Forbidden|not allow/i);
     const networkIps = ok(
-      await lbCli(admin, 'loadbalancer', 'amphora', 'list', '-c', 'lb_network_ip', '-f', 'value'),
+      await client(admin, 'loadbalancer', 'amphora', 'list', '-c', 'lb_network_ip', '-f', 'value'),
       'amphora list',
     );
     assert.equal(networkIps.trim(), '127.0.0.1');
 
     const vipPort = ok(
-      await lbCli(demo, 'loadbalancer', 'show', 'lb1', '-f', 'value', '-c', 'vip_port_id'),
+      await client(demo, 'loadbalancer', 'show', 'lb1', '-f', 'value', '-c', 'vip_port_id'),
       'show vip_port_id',
     ).trim();
     const fip = ok(
-      await cli(demo, 'floating', 'ip', 'create', 'public', '-f', 'value', '-c', 'floating_ip_address'),
+      await client(demo, 'floating', 'ip', 'create', 'public', '-f', 'value', '-c', 'floating_ip_address'),
       'floating ip create',
     ).trim();
     assert.match(fip, /^127\.24\.4\./);
-    ok(await cli(demo, 'floating', 'ip', 'set', '--port', vipPort, fip), 'floating ip set');
-    const fips = json(await cli(demo, 'floating', 'ip', 'list', '-f', 'json'), 'floating ip list') as Array<
+    ok(await client(demo, 'floating', 'ip', 'set', '--port', vipPort, fip), 'floating ip set');
+    const fips = json(await client(demo, 'floating', 'ip', 'list', '-f', 'json'), 'floating ip list') as Array<
       Record<string, unknown>
     >;
     const listedFip = fips.find((f) => f['Floating IP Address'] === fip);
     assert.equal(listedFip?.Port, vipPort);
     assert.equal(listedFip?.['Fixed IP Address'], vip.host);
-    const subnets = ok(await cli(demo, 'subnet', 'list', '-f', 'value', '-c', 'Name'), 'subnet list').split('\n');
+    const subnets = ok(await client(demo, 'subnet', 'list', '-f', 'value', '-c', 'Name'), 'subnet list').split('\n');
     assert.ok(subnets.includes('private-subnet') && subnets.includes('public-subnet'), subnets.join(','));
 
     const throughFip = tally(await namesOf({ host: fip, port: 80 }, 10));
     assert.deepEqual(throughFip, { 'member-a': 5, 'member-b': 5 });
 
-    ok(await cli(demo, 'floating', 'ip', 'delete', fip), 'floating ip delete');
-    ok(await lbCli(demo, 'loadbalancer', 'delete', '--cascade', '--wait', 'lb1'), 'loadbalancer delete --cascade');
+    ok(await client(demo, 'floating', 'ip', 'delete', fip), 'floating ip delete');
+    ok(await client(demo, 'loadbalancer', 'delete', '--cascade', '--wait', 'lb1'), 'loadbalancer delete --cascade');
     assert.equal(
-      ok(await lbCli(demo, 'loadbalancer', 'list', '-f', 'value', '-c', 'id'), 'list after delete').trim(),
+      ok(await client(demo, 'loadbalancer', 'list', '-f', 'value', '-c', 'id'), 'list after delete').trim(),
       '',
     );
   }

@@ -9,6 +9,7 @@ import { l7policySpec, l7ruleSpec } from './commands/l7.js';
 import { addListenerCommands } from './commands/listener.js';
 import { addLoadBalancerCommands } from './commands/load-balancer.js';
 import { memberSpec } from './commands/member.js';
+import { addFloatingIpCommands, addNetworkCommands, addSubnetCommands } from './commands/network.js';
 import { poolSpec } from './commands/pool.js';
 import { addProviderCommands } from './commands/provider.js';
 import { addQuotaCommands } from './commands/quota.js';
@@ -49,6 +50,20 @@ export function registerClientCommands(program: Command, runtime: ClientRuntime 
   addResourceCommands(
     commandGroup(lb, 'availabilityzoneprofile', 'Manage availability zone profiles', runtime),
     availabilityZoneProfileSpec,
+    runtime,
+  );
+
+  // The network steps of the walkthrough (openstack floating ip / subnet / network).
+  const floating = commandGroup(
+    program,
+    'floating',
+    'Manage floating IPs (the openstack floating ip commands)',
+    runtime,
+  );
+  addFloatingIpCommands(commandGroup(floating, 'ip', 'Manage floating IPs', runtime), runtime);
+  addSubnetCommands(commandGroup(program, 'subnet', 'Show subnets (the openstack subnet commands)', runtime), runtime);
+  addNetworkCommands(
+    commandGroup(program, 'network', 'Show networks (the openstack network commands)', runtime),
     runtime,
   );
 }

@@ -71,3 +71,4 @@ export const SUBNET = kind('subnet', neutron('subnets'), 'subnet', 'subnets', { 
 export const NETWORK = kind('network', neutron('networks'), 'network', 'networks', { network: true });
 export const PORT = kind('port', neutron('ports'), 'port', 'ports', { network: true });
 export const QOS_POLICY = kind('QoS policy', neutron('qos/policies'), 'policy', 'policies', { network: true });
+export const FLOATING_IP = kind('floating IP', neutron('floatingips'), 'floatingip', 'floatingips', { network: true });

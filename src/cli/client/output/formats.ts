@@ -126,7 +126,7 @@ function pyCompactJson(value: unknown): string {
  * timestamps or booleans there are quoted) with single quotes, as PyYAML writes them.
  */
 function yamlText(value: unknown): string {
-  return yamlStringify(value, { sortMapEntries: true, version: '1.1', singleQuote: true });
+  return yamlStringify(value, { sortMapEntries: true, version: '1.1', singleQuote: true, indentSeq: false });
 }
 
 /** Python's csv writer: QUOTE_NONNUMERIC by default (numbers and booleans bare, None as ""). */
