@@ -79,17 +79,28 @@ export async function effectiveRoles(db: Db, userId: string, projectId: string):
 
 /** `assigned` plus the stored roles they imply. */
 export async function expandRoles(db: Db, assigned: RoleRef[]): Promise<RoleRef[]> {
-  if (assigned.length === 0) return [];
-  const names = withImpliedRoleNames(assigned.map((r) => r.name));
-  const missing = names.filter((n) => !assigned.some((r) => r.name === n));
+  const missing = impliedNotAssigned(assigned);
   if (missing.length === 0) return assigned;
   const implied = await db.kysely
     .selectFrom('identity_role')
     .select(['id', 'name'])
     .where('name', 'in', missing)
-    .orderBy('name')
     .execute();
-  return [...assigned, ...implied];
+  return expandRolesWith(assigned, new Map(implied.map((r) => [r.name, r.id])));
+}
+
+/** The same with the role ids already known by name (one read of the role table for many expansions). */
+export function expandRolesWith(assigned: RoleRef[], roleIdByName: ReadonlyMap<string, string>): RoleRef[] {
+  const implied = impliedNotAssigned(assigned)
+    .filter((name) => roleIdByName.has(name))
+    .sort()
+    .map((name) => ({ id: roleIdByName.get(name)!, name }));
+  return implied.length === 0 ? assigned : [...assigned, ...implied];
+}
+
+/** Role names the assigned roles imply but that are not assigned themselves. */
+function impliedNotAssigned(assigned: RoleRef[]): string[] {
+  return withImpliedRoleNames(assigned.map((r) => r.name)).filter((n) => !assigned.some((r) => r.name === n));
 }
 
 /** Enabled projects the user holds at least one role on (what `GET /v3/auth/projects` lists). */

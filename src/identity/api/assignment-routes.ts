@@ -7,7 +7,7 @@ import {
   revokeRole,
   type AssignmentView,
 } from '../identity-admin.js';
-import { assignedRoles, expandRoles, projectById, roleById, userById } from '../identity-store.js';
+import { assignedRoles, expandRolesWith, projectById, roleById, userById } from '../identity-store.js';
 import { forbiddenAction, notFound } from '../keystone-errors.js';
 import { roleView } from './entity-views.js';
 import {
@@ -114,12 +114,19 @@ export async function assignmentRoutes(app: FastifyInstance, services: IdentityS
     } else {
       // Effective: each user and project once, with the implied roles beside the assigned ones.
       const groups = new Map<string, AssignmentView[]>();
-      for (const a of rows)
-        groups.set(`${a.userId}\n${a.projectId}`, [...(groups.get(`${a.userId}\n${a.projectId}`) ?? []), a]);
+      for (const a of rows) {
+        const key = `${a.userId}\n${a.projectId}`;
+        const group = groups.get(key);
+        if (group) group.push(a);
+        else groups.set(key, [a]);
+      }
+      // One read of the roles for every group, not one per user and project.
+      const roles = await db.kysely.selectFrom('identity_role').select(['id', 'name']).execute();
+      const roleIdByName = new Map(roles.map((r) => [r.name, r.id]));
       for (const group of groups.values()) {
-        const expanded = await expandRoles(
-          db,
+        const expanded = expandRolesWith(
           group.map((a) => ({ id: a.roleId, name: a.roleName })),
+          roleIdByName,
         );
         for (const role of expanded) {
           if (roleId === undefined || role.id === roleId)

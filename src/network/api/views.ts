@@ -22,11 +22,27 @@ const stamps = (row: { created_at: string; updated_at: string | null; revision_n
   updated_at: `${row.updated_at ?? row.created_at}Z`,
   revision_number: row.revision_number,
 });
+/** What every Neutron resource shows: its description, (no) tags and timestamps. */
+const common = (row: {
+  description: string;
+  created_at: string;
+  updated_at: string | null;
+  revision_number: number;
+}) => ({
+  description: row.description,
+  tags: [],
+  ...stamps(row),
+});
 const owner = (projectId: string | null) => ({ tenant_id: projectId ?? '', project_id: projectId ?? '' });
 
 const byKey = <T, K>(rows: T[], key: (r: T) => K) => {
   const map = new Map<K, T[]>();
-  for (const r of rows) map.set(key(r), [...(map.get(key(r)) ?? []), r]);
+  for (const r of rows) {
+    const k = key(r);
+    const list = map.get(k);
+    if (list) list.push(r);
+    else map.set(k, [r]);
+  }
   return map;
 };
 
@@ -46,9 +62,7 @@ export function networkView(row: Selectable<NetworkRow>, subnetIds: string[]): V
     availability_zones: ['nova'],
     ipv4_address_scope: null,
     ipv6_address_scope: null,
-    description: row.description,
-    tags: [],
-    ...stamps(row),
+    ...common(row),
   };
 }
 
@@ -87,9 +101,7 @@ export function subnetView(row: Selectable<SubnetRow>): View {
     ipv6_address_mode: null,
     subnetpool_id: null,
     service_types: [],
-    description: row.description,
-    tags: [],
-    ...stamps(row),
+    ...common(row),
   };
 }
 
@@ -131,9 +143,7 @@ export function portView(
     security_groups: securityGroups,
     port_security_enabled: toBool(row.port_security_enabled),
     'binding:vnic_type': 'normal',
-    description: row.description,
-    tags: [],
-    ...stamps(row),
+    ...common(row),
   };
 }
 
@@ -193,9 +203,7 @@ export function routerView(row: RouterRow, gatewayIps: Array<{ subnet_id: string
     availability_zone_hints: [],
     availability_zones: ['nova'],
     flavor_id: null,
-    description: row.description,
-    tags: [],
-    ...stamps(row),
+    ...common(row),
   };
 }
 
@@ -234,9 +242,7 @@ export function floatingIpView(row: FloatingIpRow, port: Selectable<PortRow> | u
           device_owner: port.device_owner,
         }
       : null,
-    description: row.description,
-    tags: [],
-    ...stamps(row),
+    ...common(row),
   };
 }
 
@@ -261,9 +267,7 @@ export function ruleView(row: SecurityGroupRuleRow): View {
     normalized_cidr: normalizedCidr(row.remote_ip_prefix),
     remote_group_id: row.remote_group_id,
     remote_address_group_id: null,
-    description: row.description,
-    tags: [],
-    ...stamps(row),
+    ...common(row),
   };
 }
 
